@@ -1,0 +1,35 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createRelay, type Clock, type Relay, type Sender } from '../core/index.js';
+import type { RelayConfig } from './config.js';
+import { createDynamoStore } from './dynamo-store.js';
+import { jsonLogger } from './logger.js';
+import { createManagementSender } from './management-sender.js';
+
+const systemClock: Clock = { now: () => Date.now() };
+
+
+/** Builds relays for one cold start: one DynamoDB client, one Management client per endpoint. */
+export function createRelayFactory(config: RelayConfig): (managementEndpoint: string) => Relay {
+  const dynamo = new DynamoDBClient({ region: config.region, endpoint: config.dynamodbEndpoint });
+  const store = createDynamoStore({ client: dynamo, tableName: config.connectionsTable, clock: systemClock });
+  const relays = new Map<string, Relay>();
+
+  return (managementEndpoint) => {
+    let relay = relays.get(managementEndpoint);
+    if (!relay) {
+      const sender: Sender = createManagementSender(
+        new ApiGatewayManagementApiClient({ region: config.region, endpoint: managementEndpoint }),
+      );
+      relay = createRelay({
+        store,
+        sender,
+        clock: systemClock,
+        logger: jsonLogger,
+        fanoutConcurrency: config.fanoutConcurrency,
+      });
+      relays.set(managementEndpoint, relay);
+    }
+    return relay;
+  };
+}

@@ -1,0 +1,60 @@
+import { RelayError } from '../core/index.js';
+import type { WebSocketRequestContext } from './websocket-event.js';
+
+/** A setting is missing or malformed; the message names it. */
+export class ConfigError extends RelayError {}
+
+/** Everything the Lambda functions read from their environment, validated once. */
+export interface RelayConfig {
+  connectionsTable: string;
+  region: string;
+  fanoutConcurrency: number;
+  /** Explicit Management API endpoint; when absent it is derived from the event. */
+  managementApiUrl?: string;
+  /** Another DynamoDB (dynalite, DynamoDB Local); the SDK also honours AWS_ENDPOINT_URL_DYNAMODB. */
+  dynamodbEndpoint?: string;
+  /** The WebSocket URL the chat page connects to (HTTP function only). */
+  websocketUrl?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the environment; throws ConfigError naming the first bad setting. */
+export function loadConfig(env: Env): RelayConfig {
+  return {
+    connectionsTable: required(env, 'CONNECTIONS_TABLE'),
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    fanoutConcurrency: positiveInteger(env, 'FANOUT_CONCURRENCY', 64),
+    // The SDK would honour this variable by itself, but only when no endpoint is passed;
+    // we always pass one, so read it here to keep the override working.
+    managementApiUrl: env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || env.MANAGEMENT_API_URL || undefined,
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    websocketUrl: env.WEBSOCKET_URL || undefined,
+  };
+}
+
+/**
+ * Where to POST @connections calls for the connection behind `context`. The execute-api
+ * host is used, not `domainName`: behind a custom domain, domainName has no stage mapping
+ * for @connections, but the API's own host always has.
+ */
+export function managementEndpointFor(config: RelayConfig, context: WebSocketRequestContext): string {
+  if (config.managementApiUrl) return config.managementApiUrl;
+  return `https://${context.apiId}.execute-api.${config.region}.amazonaws.com/${context.stage}`;
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is required but not set`);
+  return value;
+}
+
+function positiveInteger(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`environment variable ${name} must be a positive integer, got "${raw}"`);
+  }
+  return value;
+}

@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger, Relay } from '../core/index.js';
+import { jsonLogger } from './logger.js';
+
+export interface HttpApiOptions {
+  relay: Relay;
+  /** The WebSocket URL the chat page should connect to. */
+  websocketUrl: string;
+  /** Folder holding the chat page. */
+  publicDir?: string;
+  logger?: Logger;
+}
+
+const PUBLISH_SCHEMA = {
+  body: {
+    type: 'object',
+    required: ['data'],
+    properties: { data: {} },
+  },
+} as const;
+
+/** The HTTP API: health, server-side publish, and the chat page. Used by Lambda and by `npm run dev`. */
+export function buildHttpApi({ relay, websocketUrl, publicDir = defaultPublicDir(), logger = jsonLogger }: HttpApiOptions): FastifyInstance {
+  const app = Fastify({ logger: false });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+
+  // The page asks where to connect, so one build of it works locally and on AWS.
+  app.get('/config.json', async () => ({ websocketUrl }));
+
+  app.post('/messages', { schema: PUBLISH_SCHEMA }, async (request, reply) => {
+    const { data } = request.body as { data: unknown };
+    const result = await relay.publish(data);
+    return reply.code(202).send(result);
+  });
+
+  app.setErrorHandler((error: { statusCode?: number; message: string; validation?: unknown }, _request, reply) => {
+    const statusCode = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+    const message = statusCode === 500 ? 'internal error' : error.message;
+    if (statusCode === 500) logger.error('request failed', { error: error.message });
+    void reply.code(statusCode).send({ error: statusCode === 500 ? 'internal_error' : 'bad_request', message });
+  });
+
+  void app.register(fastifyStatic, { root: publicDir });
+  return app;
+}
+
+function defaultPublicDir(): string {
+  return join(process.cwd(), 'public');
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { ConnectionGoneError, InvalidMessageError } from './errors.js';
+import { fanOut, type FanoutResult } from './fanout.js';
+import { errorFrame, parseClientFrame, type MessageFrame } from './protocol.js';
+import type { Clock, ConnectionStore, Logger, Sender } from './ports.js';
+
+/** Every connection joins this room until rooms can be chosen. */
+export const DEFAULT_ROOM = 'default';
+
+export interface RelayDeps {
+  store: ConnectionStore;
+  sender: Sender;
+  clock: Clock;
+  logger: Logger;
+  /** Unique message ids; injectable for deterministic tests. */
+  newId?: () => string;
+  /** Deliveries in flight per broadcast. */
+  fanoutConcurrency?: number;
+  /** How long a connection record lives before TTL may delete it. */
+  connectionTtlSeconds?: number;
+}
+
+export interface ConnectInput {
+  connectionId: string;
+  sourceIp: string;
+}
+
+/** What happened to one client frame. */
+export type MessageOutcome =
+  | { kind: 'broadcast'; result: FanoutResult }
+  | { kind: 'rejected'; code: string };
+
+/** The relay's use cases, independent of AWS and of the transport. */
+export interface Relay {
+  connect(input: ConnectInput): Promise<void>;
+  disconnect(connectionId: string): Promise<void>;
+  /** Handles one raw client frame: broadcast it, or send the sender an error frame. */
+  message(connectionId: string, body: string | undefined | null): Promise<MessageOutcome>;
+  /** Server-side publish to the default room. */
+  publish(data: unknown): Promise<FanoutResult>;
+}
+
+/** API Gateway closes a connection after 2 hours; keep the record a little longer than that. */
+const DEFAULT_TTL_SECONDS = 3 * 60 * 60;
+const DEFAULT_CONCURRENCY = 64;
+
+/** Builds the relay's use cases from its ports. */
+export function createRelay(deps: RelayDeps): Relay {
+  const newId = deps.newId ?? randomUUID;
+  const ttlSeconds = deps.connectionTtlSeconds ?? DEFAULT_TTL_SECONDS;
+  const fanoutDeps = {
+    sender: deps.sender,
+    store: deps.store,
+    logger: deps.logger,
+    concurrency: deps.fanoutConcurrency ?? DEFAULT_CONCURRENCY,
+  };
+
+  const broadcast = (data: unknown, from: string | null): Promise<FanoutResult> => {
+    const ts = deps.clock.now();
+    const frame: MessageFrame = { type: 'message', data, from, id: newId(), ts };
+    // Serialise once: the same bytes go to every recipient.
+    return fanOut(deps.store.members(DEFAULT_ROOM), JSON.stringify(frame), fanoutDeps);
+  };
+
+  const replyWithError = async (connectionId: string, error: InvalidMessageError): Promise<void> => {
+    try {
+      await deps.sender.send(connectionId, errorFrame(error));
+    } catch (sendError) {
+      // The sender hung up right after sending: forget it, as a broadcast would.
+      if (!(sendError instanceof ConnectionGoneError)) throw sendError;
+      await deps.store.remove(connectionId);
+    }
+  };
+
+  return {
+    async connect({ connectionId, sourceIp }) {
+      const connectedAt = deps.clock.now();
+      const expiresAt = Math.floor(connectedAt / 1000) + ttlSeconds;
+      await deps.store.add({ connectionId, connectedAt, sourceIp, expiresAt }, DEFAULT_ROOM);
+    },
+
+    async disconnect(connectionId) {
+      await deps.store.remove(connectionId);
+    },
+
+    async message(connectionId, body) {
+      let frame;
+      try {
+        frame = parseClientFrame(body);
+      } catch (error) {
+        if (!(error instanceof InvalidMessageError)) throw error;
+        await replyWithError(connectionId, error);
+        return { kind: 'rejected', code: error.code };
+      }
+      return { kind: 'broadcast', result: await broadcast(frame.data, connectionId) };
+    },
+
+    publish(data) {
+      return broadcast(data, null);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { ConnectionGoneError } from './errors.js';
+import type { ConnectionStore, Logger, Sender } from './ports.js';
+
+/** How a broadcast went; `delivered + gone + failed` is the number of recipients tried. */
+export interface FanoutResult {
+  delivered: number;
+  gone: number;
+  failed: number;
+}
+
+export interface FanoutDeps {
+  sender: Sender;
+  store: Pick<ConnectionStore, 'remove'>;
+  logger: Logger;
+  /** At most this many deliveries in flight: Lambda has one socket pool, AWS throttles bursts. */
+  concurrency: number;
+}
+
+/**
+ * Sends `payload` to every id yielded by `recipients`, at most `concurrency` at a time.
+ * Pages are consumed as they arrive, so delivery starts before the last page is read.
+ * Gone connections are pruned from the store; other failures are logged and skipped.
+ */
+export async function fanOut(
+  recipients: AsyncIterable<string[]>,
+  payload: string,
+  deps: FanoutDeps,
+): Promise<FanoutResult> {
+  const result: FanoutResult = { delivered: 0, gone: 0, failed: 0 };
+  const inFlight = new Set<Promise<void>>();
+
+  const deliver = async (connectionId: string): Promise<void> => {
+    try {
+      await deps.sender.send(connectionId, payload);
+      result.delivered++;
+    } catch (error) {
+      if (error instanceof ConnectionGoneError) {
+        result.gone++;
+        await prune(connectionId, deps);
+      } else {
+        result.failed++;
+        deps.logger.warn('delivery failed', { connectionId, error: describe(error) });
+      }
+    }
+  };
+
+  for await (const page of recipients) {
+    for (const connectionId of page) {
+      if (inFlight.size >= deps.concurrency) await Promise.race(inFlight);
+      const delivery = deliver(connectionId).finally(() => inFlight.delete(delivery));
+      inFlight.add(delivery);
+    }
+  }
+  await Promise.all(inFlight);
+  return result;
+}
+
+async function prune(connectionId: string, deps: FanoutDeps): Promise<void> {
+  try {
+    await deps.store.remove(connectionId);
+  } catch (error) {
+    // TTL removes it eventually; a failed prune must not fail the broadcast.
+    deps.logger.warn('could not prune gone connection', { connectionId, error: describe(error) });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

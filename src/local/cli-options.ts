@@ -1,0 +1,81 @@
+import { parseArgs } from 'node:util';
+import { AWS_LIMITS } from './limits.js';
+import type { DevServerOptions } from './dev-server.js';
+
+/** Bad command-line input; the message names the option. */
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: npm run dev -- [options]
+
+Runs the service's WebSocket API (API Gateway emulator), its HTTP API and chat page,
+and an embedded DynamoDB, all from serverless.yml.
+
+Options:
+  --config PATH                   serverless.yml to run            (default: ./serverless.yml)
+  --stage NAME                    stage name in events and URLs     (default: local)
+  --http-port PORT                HTTP API and chat page            (env HTTP_PORT, default 3000)
+  --ws-port PORT                  WebSocket API and @connections    (env WS_PORT, default 3001)
+  --host HOST                     interface to listen on            (default 127.0.0.1)
+  --dynamodb-path DIR             persist the embedded DynamoDB to DIR (default: in memory)
+  --idle-timeout SECONDS          close idle connections            (default ${AWS_LIMITS.idleTimeoutSeconds}, as AWS)
+  --max-connection-duration SECONDS  close older connections       (default ${AWS_LIMITS.maxConnectionSeconds}, as AWS)
+  --max-message-bytes BYTES       largest message payload           (default ${AWS_LIMITS.maxMessageBytes}, as AWS)
+  -h, --help                      show this help
+
+Environment:
+  DYNAMODB_ENDPOINT or AWS_ENDPOINT_URL_DYNAMODB   use that DynamoDB instead of the embedded one
+`;
+
+/** Reads `npm run dev` arguments and environment; returns undefined when help was asked for. */
+export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServerOptions | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', default: 'serverless.yml' },
+        stage: { type: 'string' },
+        'http-port': { type: 'string' },
+        'ws-port': { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'dynamodb-path': { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        'max-connection-duration': { type: 'string' },
+        'max-message-bytes': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return undefined;
+  return {
+    configPath: values.config,
+    stage: values.stage,
+    host: values.host,
+    httpPort: port(values['http-port'] ?? env.HTTP_PORT, '--http-port / HTTP_PORT', 3000),
+    wsPort: port(values['ws-port'] ?? env.WS_PORT, '--ws-port / WS_PORT', 3001),
+    dynamodbPath: values['dynamodb-path'],
+    limits: {
+      ...optionalNumber(values['idle-timeout'], '--idle-timeout', 'idleTimeoutSeconds'),
+      ...optionalNumber(values['max-connection-duration'], '--max-connection-duration', 'maxConnectionSeconds'),
+      ...optionalNumber(values['max-message-bytes'], '--max-message-bytes', 'maxMessageBytes'),
+    },
+  };
+}
+
+function port(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new UsageError(`${name} must be a port number between 0 and 65535, got "${raw}"`);
+  }
+  return value;
+}
+
+function optionalNumber(raw: string | undefined, name: string, key: string): Record<string, number> {
+  if (raw === undefined) return {};
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name} must be a positive number, got "${raw}"`);
+  return { [key]: value };
+}

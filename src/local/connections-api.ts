@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { CLOSE } from './limits.js';
+import type { ConnectionIdentity } from './events.js';
+
+/** A live connection as the emulator tracks it. */
+export interface LocalConnection extends ConnectionIdentity {
+  socket: WebSocket;
+  domainName: string;
+  lastActiveAt: number;
+  /** Marks activity: the idle timeout starts again. */
+  touch(): void;
+  /** Server-side close: forgets the connection at once, closes the socket, fires $disconnect. */
+  end(code: number, reason: string): void;
+}
+
+export interface ConnectionsApiOptions {
+  connections: Map<string, LocalConnection>;
+  maxMessageBytes: number;
+}
+
+/**
+ * The Management API (`@connections`), at the root and under any stage, so the real
+ * `@aws-sdk/client-apigatewaymanagementapi` client works against the emulator unchanged.
+ * Requests are not signature-checked.
+ */
+export async function connectionsApi(app: FastifyInstance, { connections, maxMessageBytes }: ConnectionsApiOptions): Promise<void> {
+  // PostToConnection's body is the raw message, whatever content type the SDK labels it with.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxMessageBytes * 2 }, (_request, body, done) => done(null, body));
+
+  type Request = FastifyRequest<{ Params: { connectionId: string } }>;
+
+  const post = async (request: Request, reply: FastifyReply) => {
+    const connection = connections.get(request.params.connectionId);
+    if (!connection) return gone(reply);
+    const data = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+    if (data.length > maxMessageBytes) {
+      return awsError(reply, 413, 'PayloadTooLargeException', `Message payload exceeds the ${maxMessageBytes} byte limit`);
+    }
+    connection.socket.send(data, { binary: false });
+    connection.touch();
+    return reply.code(200).send();
+  };
+
+  const get = async (request: Request, reply: FastifyReply) => {
+    const connection = connections.get(request.params.connectionId);
+    if (!connection) return gone(reply);
+    return reply.code(200).send({
+      connectedAt: new Date(connection.connectedAt).toISOString(),
+      identity: { sourceIp: connection.sourceIp, ...(connection.userAgent && { userAgent: connection.userAgent }) },
+      lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+    });
+  };
+
+  const remove = async (request: Request, reply: FastifyReply) => {
+    const connection = connections.get(request.params.connectionId);
+    if (!connection) return gone(reply);
+    connection.end(CLOSE.normal, 'Connection Closed Normally');
+    return reply.code(204).send();
+  };
+
+  for (const prefix of ['', '/:stage']) {
+    app.post(`${prefix}/@connections/:connectionId`, post);
+    app.get(`${prefix}/@connections/:connectionId`, get);
+    app.delete(`${prefix}/@connections/:connectionId`, remove);
+  }
+}
+
+function gone(reply: FastifyReply) {
+  return awsError(reply, 410, 'GoneException', null);
+}
+
+/** The SDK reads the error name from x-amzn-ErrorType, as AWS sends it. */
+function awsError(reply: FastifyReply, status: number, type: string, message: string | null) {
+  return reply.code(status).header('x-amzn-ErrorType', type).header('content-type', 'application/json').send(JSON.stringify({ message }));
+}

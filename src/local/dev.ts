@@ -1,0 +1,31 @@
+import { parseDevOptions, UsageError, USAGE } from './cli-options.js';
+import { PortInUseError, startDevServer } from './dev-server.js';
+
+/** `npm run dev`: parse options, start everything, print where it is, stop cleanly on Ctrl-C. */
+async function main(): Promise<void> {
+  const options = parseDevOptions(process.argv.slice(2), process.env);
+  if (!options) {
+    console.log(USAGE);
+    return;
+  }
+  const server = await startDevServer(options);
+  const { service } = server;
+  console.log(`Edge Relay dev server (${service.service}, stage ${service.stage}) is ready:`);
+  if (server.httpUrl) console.log(`  chat page and HTTP API  ${server.httpUrl}`);
+  console.log(`  WebSocket API           ${server.wsUrl}`);
+  console.log(`  Management API          ${server.managementUrl}/@connections/{connectionId}`);
+  console.log(`  DynamoDB                ${server.dynamodbEndpoint}${options.dynamodbPath ? ` (persisted in ${options.dynamodbPath})` : ' (in memory)'}`);
+  console.log(`  routes                  ${service.routes.map((route) => route.routeKey).join(' ')}`);
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UsageError || error instanceof PortInUseError) {
+    console.error(`error: ${error.message}`);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import type { WebSocketEvent, WebSocketRequestContext } from '../aws/websocket-event.js';
+
+/** The API the emulator stands in for. */
+export interface ApiIdentity {
+  apiId: string;
+  stage: string;
+  /** Host and port clients connect to, as AWS puts the Host header into domainName. */
+  domainName: string;
+}
+
+/** What the emulator knows of one connection. */
+export interface ConnectionIdentity {
+  connectionId: string;
+  connectedAt: number;
+  sourceIp: string;
+  userAgent?: string;
+  authorizer?: Record<string, unknown>;
+}
+
+/** The parts of the upgrade request that AWS copies into the $connect event. */
+export interface HandshakeRequest {
+  /** Raw header pairs in the order and case the client sent them. */
+  rawHeaders: string[];
+  /** The query string without '?'. */
+  query: string;
+}
+
+/** An id shaped like API Gateway's (16 characters ending in '='), safe in a URL path. */
+export function newConnectionId(): string {
+  return randomBytes(11).toString('base64url') + '=';
+}
+
+/** A request id shaped like API Gateway's. */
+export function newRequestId(): string {
+  return randomBytes(11).toString('base64url') + '=';
+}
+
+/** $connect: headers and query string are only ever sent on this event. */
+export function connectEvent(api: ApiIdentity, connection: ConnectionIdentity, request: HandshakeRequest, now = Date.now()): WebSocketEvent {
+  const { single: headers, multi: multiValueHeaders } = pairsToMaps(headerPairs(request.rawHeaders));
+  const queryPairs = [...new URLSearchParams(request.query)];
+  const query = pairsToMaps(queryPairs);
+  return {
+    headers,
+    multiValueHeaders,
+    ...(queryPairs.length > 0 && {
+      queryStringParameters: query.single,
+      multiValueQueryStringParameters: query.multi,
+    }),
+    requestContext: requestContext(api, connection, '$connect', 'CONNECT', now),
+    isBase64Encoded: false,
+  };
+}
+
+/** A message routed to `routeKey`. Binary frames arrive base64-encoded. */
+export function messageEvent(api: ApiIdentity, connection: ConnectionIdentity, routeKey: string, body: Buffer, isBinary: boolean, now = Date.now()): WebSocketEvent {
+  return {
+    requestContext: { ...requestContext(api, connection, routeKey, 'MESSAGE', now), messageId: newRequestId() },
+    body: isBinary ? body.toString('base64') : body.toString('utf8'),
+    isBase64Encoded: isBinary,
+  };
+}
+
+/** $disconnect, with the close code and reason the socket ended with. */
+export function disconnectEvent(api: ApiIdentity, connection: ConnectionIdentity, statusCode: number, reason: string, now = Date.now()): WebSocketEvent {
+  // AWS sends these fixed headers on $disconnect.
+  const headers = { Host: api.domainName, 'x-api-key': '', 'X-Forwarded-For': '', 'x-restapi': '' };
+  return {
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([key, value]) => [key, [value]])),
+    requestContext: {
+      ...requestContext(api, connection, '$disconnect', 'DISCONNECT', now),
+      disconnectStatusCode: statusCode,
+      disconnectReason: reason,
+    },
+    isBase64Encoded: false,
+  };
+}
+
+function requestContext(
+  api: ApiIdentity,
+  connection: ConnectionIdentity,
+  routeKey: string,
+  eventType: WebSocketRequestContext['eventType'],
+  now: number,
+): WebSocketRequestContext {
+  const requestId = newRequestId();
+  return {
+    routeKey,
+    eventType,
+    extendedRequestId: requestId,
+    requestTime: clfTime(now),
+    messageDirection: 'IN',
+    stage: api.stage,
+    connectedAt: connection.connectedAt,
+    requestTimeEpoch: now,
+    identity: {
+      sourceIp: connection.sourceIp,
+      ...(connection.userAgent !== undefined && { userAgent: connection.userAgent }),
+    },
+    requestId,
+    domainName: api.domainName,
+    connectionId: connection.connectionId,
+    apiId: api.apiId,
+    ...(connection.authorizer && { authorizer: connection.authorizer }),
+  };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Common Log Format time, as in requestContext.requestTime: 09/Apr/2024:12:34:56 +0000. */
+export function clfTime(epochMs: number): string {
+  const d = new Date(epochMs);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+}
+
+function headerPairs(rawHeaders: string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) pairs.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
+  return pairs;
+}
+
+/** AWS keeps the last value in the single-value map and all values in the multi-value map. */
+function pairsToMaps(pairs: [string, string][]): { single: Record<string, string>; multi: Record<string, string[]> } {
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const [key, value] of pairs) {
+    single[key] = value;
+    (multi[key] ??= []).push(value);
+  }
+  return { single, multi };
+}

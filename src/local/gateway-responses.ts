@@ -1,0 +1,12 @@
+/**
+ * The frames API Gateway itself sends a caller, byte for byte (note the space after the first
+ * colon only): clients in the wild match on these strings.
+ */
+export function internalServerErrorFrame(connectionId: string, requestId: string): string {
+  return `{"message": "Internal server error", "connectionId":${JSON.stringify(connectionId)}, "requestId":${JSON.stringify(requestId)}}`;
+}
+
+/** Sent when no route matches and the API has no $default route. */
+export function forbiddenFrame(connectionId: string, requestId: string): string {
+  return `{"message": "Forbidden", "connectionId":${JSON.stringify(connectionId)}, "requestId":${JSON.stringify(requestId)}}`;
+}

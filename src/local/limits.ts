@@ -1,0 +1,23 @@
+/** API Gateway WebSocket quotas the emulator enforces; each can be changed from the command line. */
+export interface EmulatorLimits {
+  /** Message payload: 128 KB on AWS; larger messages close the connection with 1009. */
+  maxMessageBytes: number;
+  /** Idle connection timeout: 10 minutes on AWS. */
+  idleTimeoutSeconds: number;
+  /** Connection duration: 2 hours on AWS. */
+  maxConnectionSeconds: number;
+}
+
+export const AWS_LIMITS: EmulatorLimits = {
+  maxMessageBytes: 128 * 1024,
+  idleTimeoutSeconds: 10 * 60,
+  maxConnectionSeconds: 2 * 60 * 60,
+};
+
+/** WebSocket close codes API Gateway uses. */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupportedData: 1003,
+  messageTooBig: 1009,
+} as const;
