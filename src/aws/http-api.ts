@@ -30,7 +30,15 @@ export function buildHttpApi({ relay, websocketUrl, publicDir = defaultPublicDir
   // The page asks where to connect, so one build of it works locally and on AWS.
   app.get('/config.json', async () => ({ websocketUrl }));
 
-  app.post('/messages', { schema: PUBLISH_SCHEMA }, async (request, reply) => {
+  app.post('/messages', {
+    schema: PUBLISH_SCHEMA,
+    // Fastify would parse text/plain as a string and report a schema error; say what is wrong.
+    preValidation: async (request, reply) => {
+      if (!request.headers['content-type']?.startsWith('application/json')) {
+        return reply.code(415).send({ error: 'unsupported_media_type', message: 'POST /messages takes application/json: {"data": ...}' });
+      }
+    },
+  }, async (request, reply) => {
     const { data } = request.body as { data: unknown };
     const result = await relay.publish(data);
     return reply.code(202).send(result);

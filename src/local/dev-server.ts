@@ -65,7 +65,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     const service = loadServiceDefinition(options.configPath, {
       stage: options.stage ?? 'local',
       env,
-      emulated: { WebsocketsApi: LOCAL_API_ID },
+      apiId: LOCAL_API_ID,
     });
 
     const dynamodbEndpoint = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || await startDynamo(options.dynamodbPath, closers);

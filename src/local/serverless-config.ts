@@ -43,8 +43,8 @@ export interface LoadOptions {
   stage?: string;
   region?: string;
   env?: Record<string, string | undefined>;
-  /** Logical ids the emulator stands in for, e.g. { WebsocketsApi: 'local' }. */
-  emulated?: Record<string, string>;
+  /** The emulated API id that `!Ref WebsocketsApi` / `!Ref HttpApi` resolve to. */
+  apiId?: string;
 }
 
 /** Serverless' defaults when serverless.yml is silent. */
@@ -72,7 +72,8 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
     stackName: `${service}-${stage}`,
     accountId: '000000000000',
     resources,
-    emulated: options.emulated ?? {},
+    // Resources the Serverless Framework generates from websocket / httpApi events.
+    emulated: { WebsocketsApi: options.apiId ?? 'local', HttpApi: options.apiId ?? 'local' },
   };
 
   const functions: Record<string, FunctionDefinition> = {};

@@ -1,0 +1,92 @@
+import { PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoStore } from '../../src/aws/dynamo-store.js';
+import type { ConnectionStore } from '../../src/core/index.js';
+import type { EmbeddedDynamo } from '../../src/local/dynamodb.js';
+import { startTestDynamo } from '../helpers/dynamo.js';
+
+const NOW = 1_700_000_000_000;
+const LIVE = NOW / 1000 + 3600;
+
+async function collect(pages: AsyncIterable<string[]>): Promise<string[][]> {
+  const all: string[][] = [];
+  for await (const page of pages) all.push(page);
+  return all;
+}
+
+describe('DynamoDB connection store (dynalite, real SDK)', () => {
+  let dynamo: EmbeddedDynamo;
+  let client: DynamoDBClient;
+  let tableName: string;
+  let store: ConnectionStore;
+
+  beforeAll(async () => {
+    ({ dynamo, client, tableName } = await startTestDynamo());
+    store = createDynamoStore({ client, tableName, clock: { now: () => NOW } });
+  });
+  afterAll(async () => {
+    client.destroy();
+    await dynamo.close();
+  });
+
+  it('lists the members of a room with a Query, and remove() deletes every item of a connection', async () => {
+    await store.add({ connectionId: 'a1', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r1');
+    await store.add({ connectionId: 'a2', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r1');
+    await store.add({ connectionId: 'b1', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r2');
+
+    expect((await collect(store.members('r1'))).flat().sort()).toEqual(['a1', 'a2']);
+
+    await store.remove('a1');
+    expect((await collect(store.members('r1'))).flat()).toEqual(['a2']);
+    const { Items } = await client.send(new ScanCommand({ TableName: tableName }));
+    expect(Items!.some((item) => item.connectionId?.S === 'a1')).toBe(false);
+    expect(Items!.filter((item) => item.connectionId?.S === 'a2')).toHaveLength(2);
+  });
+
+  it('stores what $connect knows about the connection', async () => {
+    await store.add({ connectionId: 'm1', connectedAt: NOW, sourceIp: '198.51.100.7', expiresAt: LIVE }, 'meta');
+
+    const { Items } = await client.send(new ScanCommand({ TableName: tableName }));
+    const meta = Items!.find((item) => item.pk?.S === 'CONN#m1');
+
+    expect(meta).toMatchObject({ sk: { S: 'META' }, sourceIp: { S: '198.51.100.7' }, connectedAt: { N: String(NOW) }, expiresAt: { N: String(LIVE) } });
+  });
+
+  it('ignores expired items that TTL has not deleted yet', async () => {
+    await store.add({ connectionId: 'old', connectedAt: NOW - 1e7, sourceIp: '::1', expiresAt: NOW / 1000 - 1 }, 'ttl');
+    await store.add({ connectionId: 'new', connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'ttl');
+
+    expect((await collect(store.members('ttl'))).flat()).toEqual(['new']);
+  });
+
+  it('pages through rooms larger than one DynamoDB page (1 MB) and yields every member once', async () => {
+    // Pad membership items so a handful of pages is reached with few writes.
+    const padding = 'x'.repeat(300_000);
+    for (let i = 0; i < 8; i++) {
+      await client.send(new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: 'ROOM#big' }, sk: { S: `CONN#p${i}` }, connectionId: { S: `p${i}` }, expiresAt: { N: String(LIVE) }, pad: { S: padding } },
+      }));
+    }
+
+    const pages = await collect(store.members('big'));
+
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.flat().sort()).toEqual(Array.from({ length: 8 }, (_, i) => `p${i}`));
+  });
+
+  it('removing an unknown connection is not an error', async () => {
+    await expect(store.remove('never-seen')).resolves.toBeUndefined();
+  });
+
+  it('removes a connection with more than 25 items (several BatchWrite calls)', async () => {
+    for (let i = 0; i < 30; i++) {
+      await store.add({ connectionId: 'many', connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, `room${i}`);
+    }
+
+    await store.remove('many');
+
+    const { Items } = await client.send(new ScanCommand({ TableName: tableName }));
+    expect(Items!.filter((item) => item.connectionId?.S === 'many')).toEqual([]);
+  });
+});

@@ -1,0 +1,32 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TABLE_LAYOUT } from '../../src/aws/dynamo-store.js';
+import { loadServiceDefinition } from '../../src/local/serverless-config.js';
+
+describe('infra/connections-table.yml', () => {
+  const service = loadServiceDefinition(resolve(import.meta.dirname, '../../serverless.yml'), { stage: 'prod', env: {} });
+  const table = service.tables.find((t) => t.logicalId === 'ConnectionsTable')!;
+  const p = table.properties as any;
+
+  it('declares the keys, index and TTL attribute the store relies on', () => {
+    expect(p.KeySchema).toEqual([
+      { AttributeName: TABLE_LAYOUT.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_LAYOUT.sortKey, KeyType: 'RANGE' },
+    ]);
+    const index = p.GlobalSecondaryIndexes.find((i: any) => i.IndexName === TABLE_LAYOUT.byConnectionIndex);
+    expect(index.KeySchema[0]).toEqual({ AttributeName: TABLE_LAYOUT.byConnectionKey, KeyType: 'HASH' });
+    expect(p.TimeToLiveSpecification).toEqual({ AttributeName: TABLE_LAYOUT.ttlAttribute, Enabled: true });
+  });
+
+  it('is on-demand, recoverable, and named per stage', () => {
+    expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(p.TableName).toBe('edge-relay-prod-connections');
+  });
+
+  it('is what the functions are told to use', () => {
+    for (const fn of Object.values(service.functions)) {
+      expect(fn.environment.CONNECTIONS_TABLE).toBe('edge-relay-prod-connections');
+    }
+  });
+});

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, managementEndpointFor } from '../../src/aws/config.js';
+import { websocketEvent } from '../fixtures/websocket-event.js';
+
+describe('loadConfig', () => {
+  it('fails fast naming a missing setting', () => {
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    expect(() => loadConfig({})).toThrow('CONNECTIONS_TABLE');
+  });
+
+  it.each(['0', '-3', 'many', '2.5'])('rejects FANOUT_CONCURRENCY=%s', (value) => {
+    expect(() => loadConfig({ CONNECTIONS_TABLE: 't', FANOUT_CONCURRENCY: value })).toThrow(/FANOUT_CONCURRENCY must be a positive integer/);
+  });
+});
+
+describe('managementEndpointFor', () => {
+  const context = websocketEvent().requestContext;
+
+  it('on AWS uses the API\'s own execute-api host, which also works behind a custom domain', () => {
+    const config = loadConfig({ CONNECTIONS_TABLE: 't', AWS_REGION: 'eu-west-1' });
+    const behindCustomDomain = { ...context, domainName: 'chat.example.com' };
+    expect(managementEndpointFor(config, behindCustomDomain)).toBe('https://abc123def4.execute-api.eu-west-1.amazonaws.com/prod');
+  });
+
+  it('an explicit endpoint (the emulator\'s) wins', () => {
+    const config = loadConfig({ CONNECTIONS_TABLE: 't', AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: 'http://127.0.0.1:3001' });
+    expect(managementEndpointFor(config, context)).toBe('http://127.0.0.1:3001');
+  });
+});
