@@ -7,8 +7,10 @@ const input = document.getElementById('text');
 const sendButton = document.getElementById('send');
 const reconnectButton = document.getElementById('reconnect');
 
-/** Our own connection id, learnt from the first message we see from ourselves. */
 let socket;
+/** Our connection id, learnt from the echo of a message we sent (it carries our nonce). */
+let myConnectionId;
+const sentNonces = new Set();
 
 function setState(state, label) {
   statusEl.dataset.state = state;
@@ -40,11 +42,11 @@ function render(frame, mine) {
   messagesEl.scrollTop = messagesEl.scrollHeight;
 }
 
-const pendingTexts = [];
-let myConnectionId;
-
 async function connect() {
   setState('connecting', 'connecting…');
+  // A new connection gets a new id.
+  myConnectionId = undefined;
+  sentNonces.clear();
   const { websocketUrl } = await (await fetch('config.json')).json();
   socket = new WebSocket(websocketUrl);
   socket.addEventListener('open', () => setState('open', 'connected'));
@@ -60,11 +62,9 @@ async function connect() {
     if (frame.type === undefined && typeof frame.message === 'string') {
       frame = { type: 'error', code: 'gateway', message: frame.message };
     }
-    // Our own messages come back to us too: the first text we sent identifies our connection id.
-    if (frame.type === 'message' && myConnectionId === undefined && pendingTexts.length > 0 && frame.data?.text === pendingTexts[0]) {
-      myConnectionId = frame.from;
-    }
-    if (frame.type === 'message' && frame.from === myConnectionId && frame.from !== null) pendingTexts.shift();
+    // Our own messages come back to us too: the nonce we sent tells us our connection id.
+    const nonce = frame.type === 'message' ? frame.data?.nonce : undefined;
+    if (nonce !== undefined && sentNonces.delete(nonce)) myConnectionId = frame.from;
     render(frame, frame.type === 'message' && frame.from !== null && frame.from === myConnectionId);
   });
 }
@@ -73,11 +73,12 @@ form.addEventListener('submit', (event) => {
   event.preventDefault();
   const text = input.value.trim();
   if (!text || socket?.readyState !== WebSocket.OPEN) return;
-  pendingTexts.push(text);
-  socket.send(JSON.stringify({ action: 'sendmessage', data: { text } }));
+  const nonce = crypto.randomUUID();
+  sentNonces.add(nonce);
+  socket.send(JSON.stringify({ action: 'sendmessage', data: { text, nonce } }));
   input.value = '';
   input.focus();
 });
-reconnectButton.addEventListener('click', () => void connect());
-
-connect().catch((error) => setState('closed', `cannot connect: ${error.message}`));
+const start = () => connect().catch((error) => setState('closed', `cannot connect: ${error.message}`));
+reconnectButton.addEventListener('click', start);
+start();

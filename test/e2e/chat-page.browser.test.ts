@@ -108,5 +108,12 @@ describe('demo chat page in a browser', () => {
     await tab.waitForSelector('#status[data-state="closed"]');
     await tab.locator('#reconnect').waitFor({ state: 'visible' });
     expect(await tab.locator('#status').textContent()).toBe('disconnected');
+
+    // Act: reconnecting while the server is still down
+    await tab.click('#reconnect');
+
+    // Assert: the page says so and still offers Reconnect
+    await tab.waitForSelector('#status[data-state="closed"]:has-text("cannot connect")');
+    await tab.locator('#reconnect').waitFor({ state: 'visible' });
   });
 });
