@@ -9,9 +9,15 @@ import { createManagementSender } from './management-sender.js';
 const systemClock: Clock = { now: () => Date.now() };
 
 
+/** Static credentials for local endpoints; on AWS the SDK's default provider chain is used. */
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
 /** Builds relays for one cold start: one DynamoDB client, one Management client per endpoint. */
-export function createRelayFactory(config: RelayConfig): (managementEndpoint: string) => Relay {
-  const dynamo = new DynamoDBClient({ region: config.region, endpoint: config.dynamodbEndpoint });
+export function createRelayFactory(config: RelayConfig, credentials?: Credentials): (managementEndpoint: string) => Relay {
+  const dynamo = new DynamoDBClient({ region: config.region, endpoint: config.dynamodbEndpoint, credentials });
   const store = createDynamoStore({ client: dynamo, tableName: config.connectionsTable, clock: systemClock });
   const relays = new Map<string, Relay>();
 
@@ -19,7 +25,7 @@ export function createRelayFactory(config: RelayConfig): (managementEndpoint: st
     let relay = relays.get(managementEndpoint);
     if (!relay) {
       const sender: Sender = createManagementSender(
-        new ApiGatewayManagementApiClient({ region: config.region, endpoint: managementEndpoint }),
+        new ApiGatewayManagementApiClient({ region: config.region, endpoint: managementEndpoint, credentials }),
       );
       relay = createRelay({
         store,

@@ -28,7 +28,8 @@ export function loadConfig(env: Env): RelayConfig {
     // The SDK would honour this variable by itself, but only when no endpoint is passed;
     // we always pass one, so read it here to keep the override working.
     managementApiUrl: env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || env.MANAGEMENT_API_URL || undefined,
-    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    // Read here (the SDK would read AWS_ENDPOINT_URL_DYNAMODB itself, but only from process.env).
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || undefined,
     websocketUrl: env.WEBSOCKET_URL || undefined,
   };
 }

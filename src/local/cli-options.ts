@@ -20,6 +20,7 @@ Options:
   --idle-timeout SECONDS          close idle connections            (default ${AWS_LIMITS.idleTimeoutSeconds}, as AWS)
   --max-connection-duration SECONDS  close older connections       (default ${AWS_LIMITS.maxConnectionSeconds}, as AWS)
   --max-message-bytes BYTES       largest message payload           (default ${AWS_LIMITS.maxMessageBytes}, as AWS)
+  --max-concurrency N             sandboxes (worker threads) per function (default 4)
   -h, --help                      show this help
 
 Environment:
@@ -42,6 +43,7 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
         'idle-timeout': { type: 'string' },
         'max-connection-duration': { type: 'string' },
         'max-message-bytes': { type: 'string' },
+        'max-concurrency': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -56,6 +58,7 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
     httpPort: port(values['http-port'] ?? env.HTTP_PORT, '--http-port / HTTP_PORT', 3000),
     wsPort: port(values['ws-port'] ?? env.WS_PORT, '--ws-port / WS_PORT', 3001),
     dynamodbPath: values['dynamodb-path'],
+    ...(values['max-concurrency'] !== undefined && { maxConcurrency: positiveInteger(values['max-concurrency'], '--max-concurrency') }),
     limits: {
       ...optionalNumber(values['idle-timeout'], '--idle-timeout', 'idleTimeoutSeconds'),
       ...optionalNumber(values['max-connection-duration'], '--max-connection-duration', 'maxConnectionSeconds'),
@@ -70,6 +73,12 @@ function port(raw: string | undefined, name: string, fallback: number): number {
   if (!Number.isInteger(value) || value < 0 || value > 65535) {
     throw new UsageError(`${name} must be a port number between 0 and 65535, got "${raw}"`);
   }
+  return value;
+}
+
+function positiveInteger(raw: string, name: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name} must be a positive integer, got "${raw}"`);
   return value;
 }
 

@@ -17,6 +17,8 @@ export interface LocalConnection extends ConnectionIdentity {
 export interface ConnectionsApiOptions {
   connections: Map<string, LocalConnection>;
   maxMessageBytes: number;
+  /** The only stage `/{stage}/@connections` answers for. */
+  stage: string;
 }
 
 /**
@@ -24,12 +26,18 @@ export interface ConnectionsApiOptions {
  * `@aws-sdk/client-apigatewaymanagementapi` client works against the emulator unchanged.
  * Requests are not signature-checked.
  */
-export async function connectionsApi(app: FastifyInstance, { connections, maxMessageBytes }: ConnectionsApiOptions): Promise<void> {
+export async function connectionsApi(app: FastifyInstance, { connections, maxMessageBytes, stage }: ConnectionsApiOptions): Promise<void> {
   // PostToConnection's body is the raw message, whatever content type the SDK labels it with.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxMessageBytes * 2 }, (_request, body, done) => done(null, body));
 
-  type Request = FastifyRequest<{ Params: { connectionId: string } }>;
+  type Request = FastifyRequest<{ Params: { connectionId: string; stage?: string } }>;
+
+  // Another stage's path is not this API's: AWS answers ForbiddenException.
+  app.addHook('preHandler', async (request: FastifyRequest, reply) => {
+    const params = request.params as { stage?: string };
+    if (params.stage !== undefined && params.stage !== stage) return awsError(reply, 403, 'ForbiddenException', 'Forbidden');
+  });
 
   const post = async (request: Request, reply: FastifyReply) => {
     const connection = connections.get(request.params.connectionId);
@@ -72,6 +80,6 @@ function gone(reply: FastifyReply) {
 }
 
 /** The SDK reads the error name from x-amzn-ErrorType, as AWS sends it. */
-function awsError(reply: FastifyReply, status: number, type: string, message: string | null) {
+export function awsError(reply: FastifyReply, status: number, type: string, message: string | null) {
   return reply.code(status).header('x-amzn-ErrorType', type).header('content-type', 'application/json').send(JSON.stringify({ message }));
 }

@@ -20,9 +20,12 @@ export interface DevServerOptions {
   /** Persist the embedded DynamoDB to this folder instead of memory. */
   dynamodbPath?: string;
   limits?: Partial<EmulatorLimits>;
+  /** Sandboxes per function (concurrent invocations beyond wait). */
+  maxConcurrency?: number;
   /** Serve the HTTP API and chat page; off for fixture services that have none. */
   http?: boolean;
-  env?: NodeJS.ProcessEnv;
+  /** The environment functions start from; never modified. */
+  env?: Record<string, string | undefined>;
   log?: (message: string) => void;
 }
 
@@ -46,6 +49,10 @@ export class PortInUseError extends Error {
 
 /** The emulated API Gateway id; `!Ref WebsocketsApi` resolves to it. */
 const LOCAL_API_ID = 'local';
+/** Sandboxes per function, like a reserved concurrency: enough for bursts, bounded in memory. */
+const DEFAULT_MAX_CONCURRENCY = 4;
+/** Local endpoints accept any credentials, but the SDK insists on having some. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
  * Starts everything `npm run dev` serves: embedded DynamoDB with the declared tables, the
@@ -62,35 +69,21 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 
   try {
-    const service = loadServiceDefinition(options.configPath, {
-      stage: options.stage ?? 'local',
-      env,
-      apiId: LOCAL_API_ID,
-    });
+    const service = loadServiceDefinition(options.configPath, { stage: options.stage ?? 'local', env, apiId: LOCAL_API_ID });
 
     const dynamodbEndpoint = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || await startDynamo(options.dynamodbPath, closers);
-    // Handlers read their settings from the environment, as on Lambda. They share this
-    // process, so every function sees the union of the functions' environments.
-    Object.assign(env, {
-      AWS_REGION: env.AWS_REGION ?? service.region,
-      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? 'local',
-      AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
-    });
-    for (const fn of Object.values(service.functions)) Object.assign(env, fn.environment);
-
-    const dynamo = new DynamoDBClient({ region: service.region, endpoint: dynamodbEndpoint });
+    const dynamo = new DynamoDBClient({ region: service.region, endpoint: dynamodbEndpoint, credentials: LOCAL_CREDENTIALS });
     await createDeclaredTables(dynamo, service.tables);
     dynamo.destroy();
 
-    const routedFunctions = new Set(service.routes.map((route) => route.functionName));
+    // Functions are loaded once the port is known: their Management API endpoint depends on it.
     const functions = new Map<string, LocalFunction>();
-    for (const name of routedFunctions) {
-      functions.set(name, await loadFunction(service.functions[name]!, service.serviceDir, service.region));
-    }
-
+    closers.push(async () => {
+      await Promise.all([...functions.values()].map((fn) => fn.close()));
+    });
     const webSocketApi = createWebSocketApi({
       api: { apiId: LOCAL_API_ID, stage: service.stage },
+      region: service.region,
       routeSelectionExpression: service.routeSelectionExpression,
       routes: service.routes,
       functions,
@@ -100,14 +93,33 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     const wsPort = await listen(webSocketApi.app, host, options.wsPort, 'WS_PORT or --ws-port');
     closers.push(() => webSocketApi.app.close());
     const managementUrl = `http://${host}:${wsPort}`;
-    // The handlers' Management API client goes to the emulator (config.ts reads this).
-    env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = managementUrl;
     const wsUrl = `ws://${host}:${wsPort}`;
+
+    // What a Lambda sandbox would get, pointed at the local stand-ins. Each function adds its own.
+    const baseEnv = {
+      ...env,
+      AWS_REGION: service.region,
+      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+      AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementUrl,
+    };
+    const used = new Set(service.routes.flatMap((route) => [route.functionName, route.authorizer?.functionName ?? []].flat()));
+    await Promise.all([...used].map(async (name) => {
+      functions.set(name, await loadFunction(service.functions[name]!, {
+        serviceDir: service.serviceDir,
+        region: service.region,
+        baseEnv,
+        maxConcurrency: options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
+      }));
+    }));
 
     let httpUrl: string | undefined;
     if (options.http !== false) {
-      const config = loadConfig(env);
-      const relay = createRelayFactory(config)(managementUrl);
+      // The HTTP API runs in this process, with the environment its function declares.
+      const httpFunction = Object.values(service.functions).find((fn) => fn.servesHttp);
+      const config = loadConfig({ ...baseEnv, ...httpFunction?.environment, AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementUrl });
+      const relay = createRelayFactory(config, LOCAL_CREDENTIALS)(managementUrl);
       const httpApi = buildHttpApi({ relay, websocketUrl: wsUrl });
       const httpPort = await listen(httpApi, host, options.httpPort, 'HTTP_PORT or --http-port');
       closers.push(() => httpApi.close());

@@ -53,12 +53,12 @@ export function connectEvent(api: ApiIdentity, connection: ConnectionIdentity, r
   };
 }
 
-/** A message routed to `routeKey`. Binary frames arrive base64-encoded. */
-export function messageEvent(api: ApiIdentity, connection: ConnectionIdentity, routeKey: string, body: Buffer, isBinary: boolean, now = Date.now()): WebSocketEvent {
+/** A text message routed to `routeKey` (API Gateway accepts no binary frames from clients). */
+export function messageEvent(api: ApiIdentity, connection: ConnectionIdentity, routeKey: string, body: string, now = Date.now()): WebSocketEvent {
   return {
     requestContext: { ...requestContext(api, connection, routeKey, 'MESSAGE', now), messageId: newRequestId() },
-    body: isBinary ? body.toString('base64') : body.toString('utf8'),
-    isBase64Encoded: isBinary,
+    body,
+    isBase64Encoded: false,
   };
 }
 

@@ -10,7 +10,17 @@ export interface FunctionDefinition {
   /** `path/to/module.exportName`, relative to the service directory. */
   handler: string;
   timeoutSeconds: number;
+  memorySize: number;
   environment: Record<string, string>;
+  /** Has httpApi / http events: the dev server serves it as the HTTP API. */
+  servesHttp: boolean;
+}
+
+/** A REQUEST Lambda authorizer on $connect. */
+export interface AuthorizerDefinition {
+  functionName: string;
+  /** e.g. route.request.header.Auth, route.request.querystring.token; all are required. */
+  identitySource: string[];
 }
 
 /** One WebSocket route and the function behind it. */
@@ -19,6 +29,7 @@ export interface RouteDefinition {
   functionName: string;
   /** `$default` when the handler's returned body goes back to the caller. */
   routeResponseSelectionExpression?: string;
+  authorizer?: AuthorizerDefinition;
 }
 
 /** A DynamoDB table declared in the service's resources. */
@@ -49,6 +60,8 @@ export interface LoadOptions {
 
 /** Serverless' defaults when serverless.yml is silent. */
 const DEFAULT_TIMEOUT_SECONDS = 6;
+const DEFAULT_MEMORY_MB = 1024;
+const DEFAULT_IDENTITY_SOURCE = ['route.request.header.Auth'];
 const DEFAULT_ROUTE_SELECTION = '$request.body.action';
 
 /** Reads serverless.yml: the single source of routes, handlers, environment and tables. */
@@ -85,20 +98,33 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
       name,
       handler: fn.handler,
       timeoutSeconds: Number(fn.timeout ?? provider.timeout ?? DEFAULT_TIMEOUT_SECONDS),
+      memorySize: Number(fn.memorySize ?? provider.memorySize ?? DEFAULT_MEMORY_MB),
       environment: stringValues(
         resolveIntrinsics({ ...asRecord(provider.environment), ...asRecord(fn.environment) }, stack,
           `functions.${name}.environment`),
       ),
+      servesHttp: false,
     };
-    for (const event of (fn.events ?? []) as Record<string, unknown>[]) {
+    const events = (fn.events ?? []) as Record<string, unknown>[];
+    functions[name]!.servesHttp = events.some((event) => 'httpApi' in event || 'http' in event);
+    for (const event of events) {
       const websocket = event.websocket;
       if (websocket === undefined) continue;
       const route = typeof websocket === 'string' ? { route: websocket } : asRecord(websocket);
+      const routeKey = String(route.route);
       routes.push({
-        routeKey: String(route.route),
+        routeKey,
         functionName: name,
         routeResponseSelectionExpression: route.routeResponseSelectionExpression as string | undefined,
+        ...(route.authorizer !== undefined && { authorizer: authorizerOf(route.authorizer, `functions.${name} route ${routeKey}`) }),
       });
+    }
+  }
+
+  for (const route of routes) {
+    const authorizer = route.authorizer?.functionName;
+    if (authorizer !== undefined && !functions[authorizer]) {
+      throw new VariableError(`route ${route.routeKey}: authorizer function "${authorizer}" is not declared in functions`);
     }
   }
 
@@ -116,6 +142,16 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
     functions,
     tables,
   };
+}
+
+/** Serverless accepts `authorizer: fnName` or `{ name, identitySource }`; an `arn` runs elsewhere. */
+function authorizerOf(value: unknown, where: string): AuthorizerDefinition {
+  if (typeof value === 'string') return { functionName: value, identitySource: DEFAULT_IDENTITY_SOURCE };
+  const spec = asRecord(value);
+  if (spec.arn !== undefined) throw new VariableError(`${where}: authorizer by arn cannot run locally; declare it as a function of this service`);
+  if (typeof spec.name !== 'string') throw new VariableError(`${where}: authorizer needs a function name`);
+  const sources = spec.identitySource ?? DEFAULT_IDENTITY_SOURCE;
+  return { functionName: spec.name, identitySource: (Array.isArray(sources) ? sources : [sources]).map(String) };
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

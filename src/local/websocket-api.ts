@@ -1,8 +1,9 @@
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { WebSocketResult } from '../aws/websocket-event.js';
-import { connectionsApi, type LocalConnection } from './connections-api.js';
+import type { WebSocketEvent, WebSocketResult } from '../aws/websocket-event.js';
+import { authorizerEvent, decide, missingIdentitySource } from './authorizer.js';
+import { awsError, connectionsApi, type LocalConnection } from './connections-api.js';
 import {
   connectEvent, disconnectEvent, messageEvent, newConnectionId,
   type ApiIdentity, type ConnectionIdentity,
@@ -15,9 +16,10 @@ import type { RouteDefinition } from './serverless-config.js';
 
 export interface WebSocketApiOptions {
   api: Omit<ApiIdentity, 'domainName'>;
+  region: string;
   routeSelectionExpression: string;
   routes: RouteDefinition[];
-  /** Function name → invocable function. */
+  /** Function name → invocable function; may be filled after the server listens. */
   functions: Map<string, LocalFunction>;
   limits: EmulatorLimits;
   log: (message: string) => void;
@@ -28,68 +30,89 @@ export interface WebSocketApi {
   connections: Map<string, LocalConnection>;
 }
 
-interface Route {
-  definition: RouteDefinition;
-  fn: LocalFunction;
-}
+type Identity = ConnectionIdentity & { domainName: string };
 
 /**
- * API Gateway's WebSocket side on Fastify + @fastify/websocket: $connect decides the handshake,
- * frames are routed by the selection expression, each invocation runs independently (as
- * concurrent Lambdas would), and close / quotas fire $disconnect.
+ * API Gateway's WebSocket side on Fastify + @fastify/websocket: the authorizer and $connect
+ * decide the handshake, frames are routed by the selection expression, each invocation runs
+ * independently (as concurrent Lambdas would), and close / quotas fire $disconnect.
  */
 export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   const { limits, log } = options;
   const connections = new Map<string, LocalConnection>();
-  const routes = new Map<string, Route>();
-  for (const definition of options.routes) {
-    const fn = options.functions.get(definition.functionName);
-    if (!fn) throw new Error(`route ${definition.routeKey}: function ${definition.functionName} is not loaded`);
-    routes.set(definition.routeKey, { definition, fn });
-  }
+  const routes = new Map(options.routes.map((route) => [route.routeKey, route]));
   const selectRoute = createRouteSelector(
     options.routeSelectionExpression,
     [...routes.keys()].filter((key) => key !== '$connect' && key !== '$disconnect'),
   );
-  const pending = new WeakMap<FastifyRequest['raw'], ConnectionIdentity & { domainName: string }>();
+  const pending = new WeakMap<FastifyRequest['raw'], Identity>();
+  const apiFor = (domainName: string): ApiIdentity => ({ ...options.api, domainName });
+  const methodArn = `arn:aws:execute-api:${options.region}:000000000000:${options.api.apiId}/${options.api.stage}/$connect`;
+
+  const invoke = (functionName: string, event: unknown): Promise<unknown> => {
+    const fn = options.functions.get(functionName);
+    if (!fn) return Promise.reject(new Error(`function ${functionName} is not loaded`));
+    return fn.invoke(event);
+  };
 
   const app = Fastify({ logger: false, forceCloseConnections: true });
   void app.register(fastifyWebsocket, { options: { maxPayload: limits.maxMessageBytes } });
 
-  const apiFor = (domainName: string): ApiIdentity => ({ ...options.api, domainName });
+  /** Runs the authorizer and $connect; returns the refusal status, or undefined to accept. */
+  const admit = async (event: WebSocketEvent, identity: Identity): Promise<number | undefined> => {
+    const connect = routes.get('$connect');
+    const authorizer = connect?.authorizer;
+    if (authorizer) {
+      const missing = missingIdentitySource(authorizer.identitySource, event);
+      if (missing) {
+        log(`$connect refused 401: identity source ${missing} is missing`);
+        return 401;
+      }
+      const outcome = await invoke(authorizer.functionName, authorizerEvent(event, methodArn)).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      );
+      const decision = decide(outcome, methodArn);
+      if (!decision.allowed) {
+        log(`$connect refused ${decision.statusCode}: ${decision.reason}`);
+        return decision.statusCode;
+      }
+      // The authorizer's context is on this and every later event of the connection.
+      identity.authorizer = decision.authorizer;
+      event.requestContext.authorizer = decision.authorizer;
+    }
+    if (!connect) return undefined;
+    try {
+      const status = statusOf(await invoke(connect.functionName, event));
+      return status >= 200 && status <= 299 ? undefined : status;
+    } catch (error) {
+      log(`$connect (${connect.functionName}) failed: ${describe(error)}`);
+      // A failed Lambda proxy integration answers 502, as on AWS.
+      return 502;
+    }
+  };
 
   void app.register(async (scope) => {
-    // $connect runs before the upgrade: its status decides whether the handshake succeeds.
     scope.addHook('preValidation', async (request, reply) => {
       if (request.headers.upgrade?.toLowerCase() !== 'websocket') {
         return reply.code(426).send({ message: 'Upgrade Required: connect with a WebSocket client' });
       }
-      const identity = {
+      const identity: Identity = {
         connectionId: newConnectionId(),
         connectedAt: Date.now(),
         sourceIp: request.ip,
         userAgent: request.headers['user-agent'],
-        domainName: request.headers.host ?? `${request.hostname}`,
+        domainName: request.headers.host ?? request.hostname,
       };
-      const route = routes.get('$connect');
-      if (route) {
-        const event = connectEvent(apiFor(identity.domainName), identity, {
-          rawHeaders: request.raw.rawHeaders,
-          query: request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '',
-        });
-        let status: number;
-        try {
-          status = statusOf(await route.fn.invoke(event));
-        } catch (error) {
-          log(`$connect (${route.fn.name}) failed: ${describe(error)}`);
-          // A failed Lambda proxy integration answers 502, as on AWS.
-          return reply.code(502).send({ message: 'Internal server error' });
-        }
-        if (status < 200 || status > 299) return reply.code(status).send();
-      }
+      const event = connectEvent(apiFor(identity.domainName), identity, {
+        rawHeaders: request.raw.rawHeaders,
+        query: request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '',
+      });
+      const refusal = await admit(event, identity);
+      if (refusal !== undefined) return reply.code(refusal).send({ message: refusalMessage(refusal) });
       if (request.raw.socket.destroyed) {
         // The client left while $connect ran: AWS would still send $disconnect.
-        void runDisconnect(identity, apiFor(identity.domainName), CLOSE.goingAway, '');
+        void runDisconnect(identity, CLOSE.goingAway, '');
         return reply.code(410).send();
       }
       pending.set(request.raw, identity);
@@ -103,13 +126,14 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     });
   });
 
-  void app.register(connectionsApi, { connections, maxMessageBytes: limits.maxMessageBytes });
+  void app.register(connectionsApi, { connections, maxMessageBytes: limits.maxMessageBytes, stage: options.api.stage });
+  // Any other path or method: API Gateway's ForbiddenException.
+  app.setNotFoundHandler((_request: FastifyRequest, reply: FastifyReply) => awsError(reply, 403, 'ForbiddenException', 'Forbidden'));
 
-  function accept(socket: WebSocket, identity: ConnectionIdentity & { domainName: string }): void {
-    const api = apiFor(identity.domainName);
+  function accept(socket: WebSocket, identity: Identity): void {
     let serverClose: { code: number; reason: string } | undefined;
-    const idle = setTimeout(() => connection.end(CLOSE.goingAway, 'Idle timeout'), limits.idleTimeoutSeconds * 1000);
-    const lifetime = setTimeout(() => connection.end(CLOSE.goingAway, 'Connection duration exceeded'), limits.maxConnectionSeconds * 1000);
+    const idle = setTimeout(() => connection.end(CLOSE.goingAway, 'Going away'), limits.idleTimeoutSeconds * 1000);
+    const lifetime = setTimeout(() => connection.end(CLOSE.goingAway, 'Going away'), limits.maxConnectionSeconds * 1000);
     const connection: LocalConnection = {
       ...identity,
       socket,
@@ -132,44 +156,44 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
         // API Gateway does not accept binary frames from clients: it closes with 1003.
         return connection.end(CLOSE.unsupportedData, 'Binary frames are not supported');
       }
-      void dispatch(connection, api, data);
+      void dispatch(connection, data.toString('utf8'));
     });
     socket.on('close', (code: number, reason: Buffer) => {
       clearTimeout(idle);
       clearTimeout(lifetime);
       connections.delete(identity.connectionId);
       const closed = serverClose ?? { code, reason: reason.toString() };
-      void runDisconnect(connection, api, closed.code, closed.reason);
+      void runDisconnect(connection, closed.code, closed.reason);
     });
     socket.on('error', (error) => log(`connection ${identity.connectionId}: ${error.message}`));
   }
 
-  async function dispatch(connection: LocalConnection, api: ApiIdentity, data: Buffer): Promise<void> {
-    const routeKey = selectRoute(data.toString('utf8'));
-    const event = messageEvent(api, connection, routeKey ?? '$default', data, false);
+  async function dispatch(connection: LocalConnection, body: string): Promise<void> {
+    const routeKey = selectRoute(body);
+    const event = messageEvent(apiFor(connection.domainName), connection, routeKey ?? '$default', body);
     const { requestId } = event.requestContext;
     const route = routeKey === undefined ? undefined : routes.get(routeKey);
     if (!route) return void connection.socket.send(forbiddenFrame(connection.connectionId, requestId));
     try {
-      const result = await route.fn.invoke(event);
+      const result = await invoke(route.functionName, event);
       // Only a route response sends the handler's body back (two-way communication).
-      const body = (result as WebSocketResult | undefined)?.body;
-      if (route.definition.routeResponseSelectionExpression === '$default' && typeof body === 'string') {
-        connection.socket.send(body);
+      const responseBody = (result as WebSocketResult | undefined)?.body;
+      if (route.routeResponseSelectionExpression === '$default' && typeof responseBody === 'string') {
+        connection.socket.send(responseBody);
       }
     } catch (error) {
-      log(`${route.definition.routeKey} (${route.fn.name}) failed: ${describe(error)}`);
+      log(`${route.routeKey} (${route.functionName}) failed: ${describe(error)}`);
       connection.socket.send(internalServerErrorFrame(connection.connectionId, requestId));
     }
   }
 
-  async function runDisconnect(connection: ConnectionIdentity, api: ApiIdentity, code: number, reason: string): Promise<void> {
+  async function runDisconnect(connection: Identity, code: number, reason: string): Promise<void> {
     const route = routes.get('$disconnect');
     if (!route) return;
     try {
-      await route.fn.invoke(disconnectEvent(api, connection, code, reason));
+      await invoke(route.functionName, disconnectEvent(apiFor(connection.domainName), connection, code, reason));
     } catch (error) {
-      log(`$disconnect (${route.fn.name}) failed: ${describe(error)}`);
+      log(`$disconnect (${route.functionName}) failed: ${describe(error)}`);
     }
   }
 
@@ -180,6 +204,13 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
 function statusOf(result: unknown): number {
   const status = (result as WebSocketResult | undefined)?.statusCode;
   return typeof status === 'number' ? status : 200;
+}
+
+function refusalMessage(status: number): string {
+  if (status === 401) return 'Unauthorized';
+  if (status === 403) return 'Forbidden';
+  if (status >= 500) return 'Internal server error';
+  return 'Connection refused';
 }
 
 function describe(error: unknown): string {

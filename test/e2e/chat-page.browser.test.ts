@@ -95,9 +95,8 @@ describe('demo chat page in a browser', () => {
   });
 
   it('shows "closed" and offers Reconnect when the server goes away', async () => {
-    // Arrange: a dedicated server. It gets a copy of the environment because startDevServer
-    // writes its endpoints into the env it is given, and the shared server's handlers read process.env.
-    const doomed = await startTestServer({ env: { ...process.env } });
+    // Arrange: a dedicated server, so closing it leaves the shared one alone.
+    const doomed = await startTestServer();
     const tab = await openChat(doomed.httpUrl!);
     expect(await tab.locator('#reconnect').isVisible()).toBe(false);
 

@@ -11,7 +11,7 @@ describe('emulator end to end: chat through the real handlers, DynamoDB and @con
 
   beforeAll(async () => {
     server = await startTestServer();
-    dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: server.dynamodbEndpoint });
+    dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: server.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     tableName = server.service.functions.connect!.environment.CONNECTIONS_TABLE!;
   });
   afterAll(async () => {

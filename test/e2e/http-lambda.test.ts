@@ -13,8 +13,15 @@ describe('HTTP API through the Lambda wrapper (@fastify/aws-lambda) with API Gat
   let client: TestClient;
 
   beforeAll(async () => {
-    // The dev server sets the environment a deployed function gets (table, endpoints).
     server = await startTestServer({ http: false });
+    // The environment a deployed HTTP function gets, pointed at the local stand-ins.
+    Object.assign(process.env, {
+      ...server.service.functions.http!.environment,
+      AWS_ENDPOINT_URL_DYNAMODB: server.dynamodbEndpoint,
+      MANAGEMENT_API_URL: server.managementUrl,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
     ({ handler } = (await import('../../src/aws/http-lambda.js')) as unknown as { handler: Handler });
     client = await connectClient(server.wsUrl);
   });

@@ -23,7 +23,7 @@ describe('emulated API Gateway events', () => {
   });
 
   it('MESSAGE events have a messageId and body but no headers', () => {
-    const event = messageEvent(api, connection, 'sendmessage', Buffer.from('{"a":1}'), false);
+    const event = messageEvent(api, connection, 'sendmessage', '{"a":1}');
     expect(event).toMatchObject({ body: '{"a":1}', isBase64Encoded: false });
     expect(event.requestContext.messageId).toMatch(/=$/);
     expect(event.headers).toBeUndefined();
