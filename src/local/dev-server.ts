@@ -115,10 +115,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }));
 
     let httpUrl: string | undefined;
-    if (options.http !== false) {
+    const httpFunction = Object.values(service.functions).find((fn) => fn.servesHttp);
+    // Only a service with an HTTP function (this project's) has an HTTP API and page to serve.
+    if (options.http !== false && httpFunction) {
       // The HTTP API runs in this process, with the environment its function declares.
-      const httpFunction = Object.values(service.functions).find((fn) => fn.servesHttp);
-      const config = loadConfig({ ...baseEnv, ...httpFunction?.environment, AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementUrl });
+      const config = loadConfig({ ...baseEnv, ...httpFunction.environment, AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementUrl });
       const relay = createRelayFactory(config, LOCAL_CREDENTIALS)(managementUrl);
       const httpApi = buildHttpApi({ relay, websocketUrl: wsUrl });
       const httpPort = await listen(httpApi, host, options.httpPort, 'HTTP_PORT or --http-port');

@@ -53,7 +53,7 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
   const env = {
     ...options.baseEnv,
     ...definition.environment,
-    AWS_LAMBDA_FUNCTION_NAME: definition.name,
+    AWS_LAMBDA_FUNCTION_NAME: definition.deployedName,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
   };
@@ -64,7 +64,7 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
   const start = (): Promise<Sandbox> => new Promise((resolveSandbox, reject) => {
     const worker = new Worker(WORKER_ENTRY, {
       env,
-      workerData: { file: pathToFileURL(file).href, exportName, functionName: definition.name, region: options.region, memoryMB: definition.memorySize },
+      workerData: { file: pathToFileURL(file).href, exportName, functionName: definition.deployedName, region: options.region, memoryMB: definition.memorySize },
     });
     worker.once('message', (message: { type: string; error?: SerializedError }) => {
       if (message.type === 'ready') return resolveSandbox({ worker, busy: false });

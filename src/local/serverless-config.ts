@@ -6,7 +6,10 @@ import { getPath, resolveVariables, VariableError } from './serverless-variables
 
 /** One function of the service, as the emulator runs it. */
 export interface FunctionDefinition {
+  /** The key under `functions:`. */
   name: string;
+  /** The Lambda function name on AWS: `name:`, or Serverless' `service-stage-key`. */
+  deployedName: string;
   /** `path/to/module.exportName`, relative to the service directory. */
   handler: string;
   timeoutSeconds: number;
@@ -96,6 +99,7 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
     if (typeof fn.handler !== 'string') throw new VariableError(`functions.${name}.handler must be a string`);
     functions[name] = {
       name,
+      deployedName: typeof fn.name === 'string' ? fn.name : `${service}-${stage}-${name}`,
       handler: fn.handler,
       timeoutSeconds: Number(fn.timeout ?? provider.timeout ?? DEFAULT_TIMEOUT_SECONDS),
       memorySize: Number(fn.memorySize ?? provider.memorySize ?? DEFAULT_MEMORY_MB),

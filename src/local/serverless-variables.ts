@@ -13,7 +13,9 @@ export interface VariableSources {
   env: Record<string, string | undefined>;
 }
 
-const VARIABLE = /\$\{([^${}]*)\}/;
+// Left alone for CloudFormation and API Gateway: ${AWS::Region} and ${LogicalId} / ${Res.Attr}
+// (Fn::Sub), and ${request.body.action} (a selection expression) — no `source:` in them.
+const VARIABLE = /\$\{(?!AWS::|[\w.]+\})([^${}]*)\}/;
 
 /**
  * Resolves Serverless Framework v3 variables (${self:...}, ${sls:stage}, ${opt:...},

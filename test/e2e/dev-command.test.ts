@@ -44,6 +44,17 @@ describe('npm run dev', () => {
     expect((await fetch(`${httpUrl}/config.json`).then((r) => r.json()))).toEqual({ websocketUrl: wsUrl });
   });
 
+  it('--config runs another service\'s WebSocket functions', async () => {
+    const run = dev(['--config', 'test/conformance/fixtures/strict/serverless.yml', '--http-port', '0', '--ws-port', '0']);
+    children.push(run.child);
+
+    await waitFor(() => /routes/.test(run.output()));
+
+    expect(run.output()).toMatch(/Edge Relay dev server \(strict, stage local\)/);
+    expect(run.output()).toMatch(/routes\s+ping\n/);
+    expect(run.output()).not.toContain('chat page');
+  });
+
   it('a port in use gives one clear line naming the port and the setting, and exit code 1', async () => {
     blocker = createServer();
     await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', r));

@@ -73,3 +73,10 @@ sub: !Sub 'table \${Table} in \${AWS::Region} \${!Literal}'
     expect(() => resolveIntrinsics({ Ref: 'SomeQueue' }, stack, 'env.QUEUE')).toThrow(/env.QUEUE: !Ref SomeQueue/);
   });
 });
+
+describe('strings that are not Serverless variables', () => {
+  it('leaves CloudFormation Sub placeholders and selection expressions alone', () => {
+    const config = { sub: 'arn:${AWS::Region}:${AWS::AccountId}:${WebsocketsApi}/${Table.Arn}', expr: '${request.body.action}', stage: '${sls:stage}' };
+    expect(resolveVariables(config, sources({ stage: 'x' }))).toEqual({ ...config, stage: 'x' });
+  });
+});

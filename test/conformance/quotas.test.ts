@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGAINST_AWS, echo, openProbe, startTarget, type Target } from './target.js';
+
+describe('conformance: payload quota (128 KB)', () => {
+  let target: Target;
+  beforeAll(async () => { target = await startTarget('probe'); });
+  afterAll(() => target?.close());
+
+  it('a message of exactly 128 KB is accepted', async () => {
+    const client = await openProbe(target);
+    const frame = JSON.stringify({ action: 'silent', pad: '' });
+    client.send(JSON.stringify({ action: 'silent', pad: 'x'.repeat(128 * 1024 - frame.length) }));
+    expect((await echo(client, { tag: 'ok' })).tag).toBe('ok');
+    await client.close();
+  });
+
+  it('a larger message closes the connection with 1009', async () => {
+    const client = await openProbe(target);
+    client.send({ action: 'echo', pad: 'x'.repeat(128 * 1024) });
+    expect((await client.closed).code).toBe(1009);
+  });
+});
+
+// AWS's own idle timeout (10 min) and duration limit (2 h) are too long to wait for.
+describe.skipIf(AGAINST_AWS)('conformance (emulator only): idle timeout and connection duration', () => {
+  let target: Target;
+  beforeAll(async () => { target = await startTarget('probe', { idleTimeoutSeconds: 0.6, maxConnectionSeconds: 2 }); });
+  afterAll(() => target?.close());
+
+  it('an idle connection is closed with 1001 and $disconnect reports it', async () => {
+    const watcher = await openProbe(target);
+    const watcherId = (await echo(watcher)).event.requestContext.connectionId;
+    // Keep the watcher alive while the other connection idles.
+    const keepAlive = setInterval(() => watcher.send({ action: 'silent' }), 200);
+    const idle = await openProbe(target, { query: { watcher: watcherId } });
+
+    const closed = await idle.closed;
+    const report = await watcher.next(5_000);
+
+    clearInterval(keepAlive);
+    expect(closed.code).toBe(1001);
+    expect(report.event.requestContext).toMatchObject({ disconnectStatusCode: 1001, disconnectReason: 'Going away' });
+    await watcher.close();
+  });
+
+  it('activity keeps a connection open past the idle timeout, until the duration limit closes it with 1001', async () => {
+    const client = await openProbe(target);
+    const openedAt = Date.now();
+    const keepAlive = setInterval(() => client.send({ action: 'silent' }), 200);
+
+    const closed = await client.closed;
+
+    clearInterval(keepAlive);
+    expect(closed.code).toBe(1001);
+    expect(Date.now() - openedAt).toBeGreaterThan(1_800);
+  });
+});
