@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Logger, Relay } from '../core/index.js';
+import { InvalidMessageError, type Logger, type Relay } from '../core/index.js';
 import { jsonLogger } from './logger.js';
 
 export interface HttpApiOptions {
@@ -40,8 +40,14 @@ export function buildHttpApi({ relay, websocketUrl, publicDir = defaultPublicDir
     },
   }, async (request, reply) => {
     const { data } = request.body as { data: unknown };
-    const result = await relay.publish(data);
-    return reply.code(202).send(result);
+    try {
+      return reply.code(202).send(await relay.publish(data));
+    } catch (error) {
+      if (error instanceof InvalidMessageError && error.code === 'message_too_large') {
+        return reply.code(413).send({ error: error.code, message: error.message });
+      }
+      throw error;
+    }
   });
 
   app.setErrorHandler((error: { statusCode?: number; message: string; validation?: unknown }, _request, reply) => {

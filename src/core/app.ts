@@ -18,6 +18,8 @@ export interface RelayDeps {
   fanoutConcurrency?: number;
   /** How long a connection record lives before TTL may delete it. */
   connectionTtlSeconds?: number;
+  /** Largest frame the gateway will deliver (PostToConnection's 128 KB). */
+  maxFrameBytes?: number;
 }
 
 export interface ConnectInput {
@@ -43,6 +45,8 @@ export interface Relay {
 /** API Gateway closes a connection after 2 hours; keep the record a little longer than that. */
 const DEFAULT_TTL_SECONDS = 3 * 60 * 60;
 const DEFAULT_CONCURRENCY = 64;
+/** PostToConnection refuses larger data with PayloadTooLargeException. */
+const DEFAULT_MAX_FRAME_BYTES = 128 * 1024;
 
 /** Builds the relay's use cases from its ports. */
 export function createRelay(deps: RelayDeps): Relay {
@@ -55,11 +59,19 @@ export function createRelay(deps: RelayDeps): Relay {
     concurrency: deps.fanoutConcurrency ?? DEFAULT_CONCURRENCY,
   };
 
-  const broadcast = (data: unknown, from: string | null): Promise<FanoutResult> => {
+  const maxFrameBytes = deps.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+
+  const broadcast = async (data: unknown, from: string | null): Promise<FanoutResult> => {
     const ts = deps.clock.now();
     const frame: MessageFrame = { type: 'message', data, from, id: newId(), ts };
     // Serialise once: the same bytes go to every recipient.
-    return fanOut(deps.store.members(DEFAULT_ROOM), JSON.stringify(frame), fanoutDeps);
+    const payload = JSON.stringify(frame);
+    // Checked before any delivery: every PostToConnection would fail with PayloadTooLarge.
+    const bytes = Buffer.byteLength(payload);
+    if (bytes > maxFrameBytes) {
+      throw new InvalidMessageError('message_too_large', `the message frame would be ${bytes} bytes; the limit is ${maxFrameBytes}`);
+    }
+    return fanOut(deps.store.members(DEFAULT_ROOM), payload, fanoutDeps);
   };
 
   const replyWithError = async (connectionId: string, error: InvalidMessageError): Promise<void> => {
@@ -84,15 +96,14 @@ export function createRelay(deps: RelayDeps): Relay {
     },
 
     async message(connectionId, body) {
-      let frame;
       try {
-        frame = parseClientFrame(body);
+        const frame = parseClientFrame(body);
+        return { kind: 'broadcast', result: await broadcast(frame.data, connectionId) };
       } catch (error) {
         if (!(error instanceof InvalidMessageError)) throw error;
         await replyWithError(connectionId, error);
         return { kind: 'rejected', code: error.code };
       }
-      return { kind: 'broadcast', result: await broadcast(frame.data, connectionId) };
     },
 
     publish(data) {

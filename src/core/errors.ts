@@ -25,4 +25,5 @@ export type InvalidMessageCode =
   | 'not_an_object'
   | 'missing_action'
   | 'unknown_action'
-  | 'missing_data';
+  | 'missing_data'
+  | 'message_too_large';

@@ -20,6 +20,7 @@ Options:
   --idle-timeout SECONDS          close idle connections            (default ${AWS_LIMITS.idleTimeoutSeconds}, as AWS)
   --max-connection-duration SECONDS  close older connections       (default ${AWS_LIMITS.maxConnectionSeconds}, as AWS)
   --max-message-bytes BYTES       largest message payload           (default ${AWS_LIMITS.maxMessageBytes}, as AWS)
+  --max-frame-bytes BYTES         largest frame of a message        (default ${AWS_LIMITS.maxFrameBytes}, as AWS)
   --max-concurrency N             sandboxes (worker threads) per function (default 4)
   -h, --help                      show this help
 
@@ -43,6 +44,7 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
         'idle-timeout': { type: 'string' },
         'max-connection-duration': { type: 'string' },
         'max-message-bytes': { type: 'string' },
+        'max-frame-bytes': { type: 'string' },
         'max-concurrency': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -63,6 +65,7 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
       ...optionalNumber(values['idle-timeout'], '--idle-timeout', 'idleTimeoutSeconds'),
       ...optionalNumber(values['max-connection-duration'], '--max-connection-duration', 'maxConnectionSeconds'),
       ...optionalNumber(values['max-message-bytes'], '--max-message-bytes', 'maxMessageBytes'),
+      ...optionalNumber(values['max-frame-bytes'], '--max-frame-bytes', 'maxFrameBytes'),
     },
   };
 }

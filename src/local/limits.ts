@@ -2,6 +2,8 @@
 export interface EmulatorLimits {
   /** Message payload: 128 KB on AWS; larger messages close the connection with 1009. */
   maxMessageBytes: number;
+  /** Frame size: 32 KB on AWS; a larger frame closes the connection with 1009. */
+  maxFrameBytes: number;
   /** Idle connection timeout: 10 minutes on AWS. */
   idleTimeoutSeconds: number;
   /** Connection duration: 2 hours on AWS. */
@@ -10,6 +12,7 @@ export interface EmulatorLimits {
 
 export const AWS_LIMITS: EmulatorLimits = {
   maxMessageBytes: 128 * 1024,
+  maxFrameBytes: 32 * 1024,
   idleTimeoutSeconds: 10 * 60,
   maxConnectionSeconds: 2 * 60 * 60,
 };

@@ -11,6 +11,7 @@ import {
 import { forbiddenFrame, internalServerErrorFrame } from './gateway-responses.js';
 import type { LocalFunction } from './lambda-runtime.js';
 import { CLOSE, type EmulatorLimits } from './limits.js';
+import { limitFrameSize } from './frame-size-guard.js';
 import { createRouteSelector } from './route-selection.js';
 import type { RouteDefinition } from './serverless-config.js';
 
@@ -130,7 +131,13 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   // Any other path or method: API Gateway's ForbiddenException.
   app.setNotFoundHandler((_request: FastifyRequest, reply: FastifyReply) => awsError(reply, 403, 'ForbiddenException', 'Forbidden'));
 
+  let frameLimitWarned = false;
+
   function accept(socket: WebSocket, identity: Identity): void {
+    if (!limitFrameSize(socket, limits.maxFrameBytes) && !frameLimitWarned) {
+      frameLimitWarned = true;
+      log('warning: this version of ws cannot be hooked; the 32 KB frame size limit is not enforced');
+    }
     let serverClose: { code: number; reason: string } | undefined;
     const idle = setTimeout(() => connection.end(CLOSE.goingAway, 'Going away'), limits.idleTimeoutSeconds * 1000);
     const lifetime = setTimeout(() => connection.end(CLOSE.goingAway, 'Going away'), limits.maxConnectionSeconds * 1000);

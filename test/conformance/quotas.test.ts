@@ -1,23 +1,45 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGAINST_AWS, echo, openProbe, startTarget, type Target } from './target.js';
 
-describe('conformance: payload quota (128 KB)', () => {
+describe('conformance: payload (128 KB) and frame (32 KB) quotas', () => {
   let target: Target;
   beforeAll(async () => { target = await startTarget('probe'); });
   afterAll(() => target?.close());
 
-  it('a message of exactly 128 KB is accepted', async () => {
+  /** Sends `text` as one message split into frames of at most 32 KB, as AWS requires. */
+  function sendFragmented(socket: import('ws').WebSocket, text: string): void {
+    const frameSize = 32 * 1024;
+    for (let offset = 0; offset < text.length; offset += frameSize) {
+      socket.send(text.slice(offset, offset + frameSize), { fin: offset + frameSize >= text.length, binary: false });
+    }
+  }
+
+  it('a message of exactly 128 KB in 32 KB frames is accepted', async () => {
     const client = await openProbe(target);
-    const frame = JSON.stringify({ action: 'silent', pad: '' });
-    client.send(JSON.stringify({ action: 'silent', pad: 'x'.repeat(128 * 1024 - frame.length) }));
+    const empty = JSON.stringify({ action: 'silent', pad: '' });
+    sendFragmented(client.socket, JSON.stringify({ action: 'silent', pad: 'x'.repeat(128 * 1024 - empty.length) }));
     expect((await echo(client, { tag: 'ok' })).tag).toBe('ok');
     await client.close();
   });
 
-  it('a larger message closes the connection with 1009', async () => {
+  it('a larger message closes the connection with 1009, even in small frames', async () => {
     const client = await openProbe(target);
-    client.send({ action: 'echo', pad: 'x'.repeat(128 * 1024) });
+    sendFragmented(client.socket, JSON.stringify({ action: 'echo', pad: 'x'.repeat(128 * 1024) }));
     expect((await client.closed).code).toBe(1009);
+  });
+
+  it('a single frame over 32 KB closes the connection with 1009 (browsers never fragment)', async () => {
+    const client = await openProbe(target);
+    client.send({ action: 'silent', pad: 'x'.repeat(40 * 1024) });
+    expect((await client.closed).code).toBe(1009);
+  });
+
+  it('a single frame of 32 KB is accepted', async () => {
+    const client = await openProbe(target);
+    const empty = JSON.stringify({ action: 'silent', pad: '' });
+    client.send(JSON.stringify({ action: 'silent', pad: 'x'.repeat(32 * 1024 - empty.length) }));
+    expect((await echo(client, { tag: 'ok' })).tag).toBe('ok');
+    await client.close();
   });
 });
 

@@ -44,6 +44,14 @@ describe('HTTP API through Fastify inject', () => {
     expect(sender.sent.length).toBe(before);
   });
 
+  it('POST /messages with data too large for one frame is a 413 and sends nothing', async () => {
+    const before = sender.sent.length;
+    const response = await app.inject({ method: 'POST', url: '/messages', payload: { data: 'x'.repeat(130 * 1024) } });
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toMatchObject({ error: 'message_too_large' });
+    expect(sender.sent.length).toBe(before);
+  });
+
   it('POST /messages with another content type is a 415', async () => {
     const response = await app.inject({ method: 'POST', url: '/messages', payload: 'data=1', headers: { 'content-type': 'text/plain' } });
     expect(response.statusCode).toBe(415);

@@ -56,6 +56,18 @@ describe('createRelay', () => {
     expect(store.connections.has('a')).toBe(false);
   });
 
+  it('a message whose frame would exceed 128 KB is refused before any delivery', async () => {
+    const { sender, relay } = setUp();
+    for (const id of ['a', 'b']) await relay.connect({ connectionId: id, sourceIp: '::1' });
+
+    const outcome = await relay.message('a', JSON.stringify({ action: 'sendmessage', data: 'x'.repeat(128 * 1024 - 40) }));
+
+    expect(outcome).toEqual({ kind: 'rejected', code: 'message_too_large' });
+    expect(sender.framesFor('b')).toEqual([]);
+    expect(sender.framesFor('a')).toEqual([{ type: 'error', code: 'message_too_large', message: expect.stringMatching(/limit is 131072/) }]);
+    await expect(relay.publish('y'.repeat(200 * 1024))).rejects.toThrow(/limit is 131072/);
+  });
+
   it('disconnect removes the connection so broadcasts skip it', async () => {
     const { sender, relay } = setUp();
     for (const id of ['a', 'b']) await relay.connect({ connectionId: id, sourceIp: '::1' });
