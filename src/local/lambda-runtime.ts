@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { locateHandler } from './handler-path.js';
 import type { FunctionDefinition } from './serverless-config.js';
 
 /** The handler ran past its configured timeout, as Lambda reports it. */
@@ -33,7 +32,6 @@ interface Sandbox {
   busy: boolean;
 }
 
-const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'];
 const WORKER_ENTRY = new URL('./lambda-worker.mjs', import.meta.url);
 
 /**
@@ -43,13 +41,7 @@ const WORKER_ENTRY = new URL('./lambda-worker.mjs', import.meta.url);
  * and a CPU-bound handler never stalls the emulator's sockets.
  */
 export async function loadFunction(definition: FunctionDefinition, options: RuntimeOptions): Promise<LocalFunction> {
-  const dot = definition.handler.lastIndexOf('.');
-  const modulePath = definition.handler.slice(0, dot);
-  const exportName = definition.handler.slice(dot + 1);
-  const file = MODULE_EXTENSIONS.map((ext) => resolve(options.serviceDir, modulePath + ext)).find((candidate) => existsSync(candidate));
-  if (!file) {
-    throw new Error(`function ${definition.name}: handler module ${modulePath} not found in ${options.serviceDir} (tried ${MODULE_EXTENSIONS.join(', ')})`);
-  }
+  const { file, exportName } = locateHandler(definition.handler, options.serviceDir, definition.name);
   const env = {
     ...options.baseEnv,
     ...definition.environment,

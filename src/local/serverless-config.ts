@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseCloudFormationYaml } from './cloudformation-yaml.js';
 import { resolveIntrinsics, type LocalStack } from './cloudformation-intrinsics.js';
-import { getPath, resolveVariables, VariableError } from './serverless-variables.js';
+import { resolveVariables, VariableError } from './serverless-variables.js';
 
 /** One function of the service, as the emulator runs it. */
 export interface FunctionDefinition {
@@ -82,7 +82,7 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
   const service = String(config.service ?? 'service');
   const stage = String(options.stage ?? provider.stage ?? 'dev');
   const region = String(options.region ?? provider.region ?? 'us-east-1');
-  const resources = (getPath(config, 'resources.Resources') ?? {}) as LocalStack['resources'];
+  const resources = mergedResources(config.resources);
   const stack: LocalStack = {
     region,
     stackName: `${service}-${stage}`,
@@ -146,6 +146,12 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
     functions,
     tables,
   };
+}
+
+/** `resources` is one fragment or a list of them, merged (as Serverless does). */
+function mergedResources(value: unknown): LocalStack['resources'] {
+  const fragments = Array.isArray(value) ? value : [value];
+  return Object.assign({}, ...fragments.map((fragment) => asRecord(asRecord(fragment).Resources)));
 }
 
 /** Serverless accepts `authorizer: fnName` or `{ name, identitySource }`; an `arn` runs elsewhere. */

@@ -84,9 +84,16 @@ export function resolveVariables(config: Record<string, unknown>, sources: Varia
         if (address === 'instanceId') return 'local';
         break;
       case 'opt': return sources.options[address];
+      case 'param': return resolveParam(address, where);
       case 'env': return sources.env[address];
     }
     throw new VariableError(`${where}: variable source "${source}" in \${${part}} cannot be resolved locally`);
+  };
+
+  /** `params:` of the stage, then `params.default`. */
+  const resolveParam = (name: string, where: string): unknown => {
+    const stage = resolvePart('sls:stage', where);
+    return resolveSelf(`params.${stage}.${name}`, where) ?? resolveSelf(`params.default.${name}`, where);
   };
 
   const resolveSelf = (address: string, where: string): unknown => {

@@ -1,0 +1,240 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadServiceDefinition } from '../../src/local/serverless-config.js';
+import { ROOT, runServerlessPackage, unzip } from './package-artifact.js';
+import { grantedCalls, loadBundledHandler, logStatements } from './bundle-harness.js';
+import { startRecordingProxy } from './recording-proxy.js';
+import { startTestServer } from '../helpers/dev-server.js';
+import { connectClient } from '../helpers/ws-client.js';
+import { websocketEvent } from '../fixtures/websocket-event.js';
+import { httpApiEvent, httpApiPost } from '../fixtures/http-api-event.js';
+
+/** Zipped size budgets (README "Deploy"): the WebSocket handlers stay small for cold starts. */
+const ZIP_BUDGET_BYTES: Record<string, number> = {
+  connect: 640 * 1024,
+  disconnect: 640 * 1024,
+  message: 640 * 1024,
+  http: 1.5 * 1024 * 1024,
+};
+
+const STAGE = 'ci';
+const REGION = 'eu-west-1';
+const service = loadServiceDefinition(join(ROOT, 'serverless.yml'), { stage: STAGE, region: REGION, env: {} });
+
+let template: any;
+let output: string;
+
+beforeAll(() => {
+  ({ template, output } = runServerlessPackage(STAGE, REGION));
+}, 120_000);
+
+describe('serverless package (osls, offline): the CloudFormation template', () => {
+  const resources = () => Object.entries(template.Resources) as [string, any][];
+  const ofType = (type: string) => resources().filter(([, r]) => r.Type === type);
+  const functionResource = (name: string) => ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === `edge-relay-${STAGE}-${name}`)![1];
+
+  it('reports each bundle\'s size', () => {
+    for (const name of Object.keys(service.functions)) expect(output).toMatch(new RegExp(`${name}\\s+[\\d.]+ KB\\s+[\\d.]+ KB`));
+  });
+
+  it('declares the WebSocket API with the selection expression, and every route with its integration and permission', () => {
+    const [, api] = ofType('AWS::ApiGatewayV2::Api').find(([, r]) => r.Properties.ProtocolType === 'WEBSOCKET')!;
+    expect(api.Properties.RouteSelectionExpression).toBe(service.routeSelectionExpression);
+
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties).filter((p) => p.ApiId.Ref === 'WebsocketsApi');
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(service.routes.map((r) => r.routeKey).sort());
+    for (const route of service.routes) {
+      const declared = routes.find((r) => r.RouteKey === route.routeKey)!;
+      const integrationId = JSON.stringify(declared.Target).match(/"Ref":"(\w+)"/)![1]!;
+      const integration = template.Resources[integrationId].Properties;
+      const functionLogicalId = JSON.stringify(integration.IntegrationUri).match(/"(\w+)LambdaFunction"/)![1];
+      expect(functionLogicalId!.toLowerCase()).toBe(route.functionName);
+      const permission = ofType('AWS::Lambda::Permission').find(([id]) => id === `${functionLogicalId}LambdaPermissionWebsockets`);
+      expect(permission?.[1].Properties.Principal).toBe('apigateway.amazonaws.com');
+    }
+  });
+
+  it('every function: a current runtime on arm64, its own role, its bundle, and a log group with retention', () => {
+    for (const name of Object.keys(service.functions)) {
+      const fn = functionResource(name).Properties;
+      expect(Number(/^nodejs(\d+)\.x$/.exec(fn.Runtime)![1])).toBeGreaterThanOrEqual(22);
+      expect(fn.Architectures).toEqual(['arm64']);
+      expect(fn.Role['Fn::GetAtt'][1]).toBe('Arn');
+      expect(fn.Code.S3Key).toMatch(new RegExp(`/${name}\\.zip$`));
+      const [, logGroup] = ofType('AWS::Logs::LogGroup').find(([, r]) => r.Properties.LogGroupName === `/aws/lambda/edge-relay-${STAGE}-${name}`)!;
+      expect(logGroup.Properties.RetentionInDays).toBe(7);
+    }
+  });
+
+  it('the HTTP function is behind the HTTP API and knows the WebSocket and Management URLs', () => {
+    const env = functionResource('http').Properties.Environment.Variables;
+    expect(JSON.stringify(env.WEBSOCKET_URL)).toMatch(/wss:\/\/.*WebsocketsApi.*execute-api/);
+    expect(JSON.stringify(env.MANAGEMENT_API_URL)).toMatch(/https:\/\/.*WebsocketsApi.*execute-api/);
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties).filter((p) => p.ApiId.Ref === 'HttpApi');
+    expect(routes.map((r) => r.RouteKey)).toEqual(['$default']);
+  });
+
+  it('the table matches its declaration in infra/: keys, index, TTL, on-demand, point-in-time recovery', () => {
+    const declared = service.tables.find((t) => t.logicalId === 'ConnectionsTable')!.properties as any;
+    const table = template.Resources.ConnectionsTable.Properties;
+    expect(table.TableName).toBe(`edge-relay-${STAGE}-connections`);
+    expect(table.KeySchema).toEqual(declared.KeySchema);
+    expect(table.AttributeDefinitions).toEqual(declared.AttributeDefinitions);
+    expect(table.GlobalSecondaryIndexes).toEqual(declared.GlobalSecondaryIndexes);
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+  });
+
+  it('outputs the WebSocket URL, the Management API endpoint and the HTTP URL', () => {
+    for (const name of ['WebSocketUrl', 'ManagementApiUrl', 'HttpUrl']) expect(template.Outputs[name]?.Value).toBeDefined();
+    expect(JSON.stringify(template.Outputs.WebSocketUrl.Value)).toContain(`wss://\${WebsocketsApi}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/${STAGE}`);
+  });
+
+  it('no IAM statement anywhere has a "*" resource, and every resource is scoped to this stack', () => {
+    const statements = ofType('AWS::IAM::Role').flatMap(([, role]) =>
+      (role.Properties.Policies ?? []).flatMap((policy: any) => policy.PolicyDocument.Statement));
+    expect(statements.length).toBeGreaterThan(0);
+    expect(ofType('AWS::IAM::ManagedPolicy')).toEqual([]);
+    for (const statement of statements) {
+      for (const resource of [statement.Resource].flat()) {
+        expect(resource).not.toBe('*');
+        const text = JSON.stringify(resource);
+        expect(text).toMatch(/ConnectionsTable|WebsocketsApi\}\/ci\/POST\/@connections\/\*|log-group:\/aws\/lambda\/edge-relay-ci-\w+:\*/);
+      }
+    }
+  });
+
+  it('each zip holds the handler module, its source map and exports, within the size budget', async () => {
+    for (const [name, definition] of Object.entries(service.functions)) {
+      const zipPath = join(ROOT, '.serverless/bundles', `${name}.zip`);
+      const dir = mkdtempSync(join(tmpdir(), `bundle-${name}-`));
+      const entries = await unzip(zipPath, dir);
+      const [modulePath, exportName] = [definition.handler.slice(0, definition.handler.lastIndexOf('.')), definition.handler.split('.').pop()!];
+
+      expect(entries).toContain(`${modulePath}.mjs`);
+      expect(entries).toContain(`${modulePath}.mjs.map`);
+      expect(entries.some((entry) => entry.startsWith('node_modules/'))).toBe(false);
+      const { size } = await import('node:fs').then((fs) => fs.statSync(zipPath));
+      expect(size).toBeLessThan(ZIP_BUDGET_BYTES[name]!);
+      // Importing is enough for the WebSocket handlers; the HTTP one needs its settings first.
+      if (name !== 'http') {
+        const module = await import(pathToFileURL(join(dir, `${modulePath}.mjs`)).href);
+        expect(typeof module[exportName]).toBe('function');
+      } else {
+        expect(entries).toEqual(expect.arrayContaining(['public/index.html', 'public/chat.js', 'public/chat.css']));
+      }
+    }
+  });
+});
+
+describe('the packaged bundles, invoked from their zips against dynalite and the local @connections', () => {
+  const handlers: Record<string, (event: unknown, context?: unknown) => Promise<any>> = {};
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  let dynamoProxy: Awaited<ReturnType<typeof startRecordingProxy>>;
+  let managementProxy: Awaited<ReturnType<typeof startRecordingProxy>>;
+  const observed: Record<string, Set<string>> = {};
+
+  /** Runs `call` and files the AWS calls it made under `functionName`. */
+  async function recordFor<T>(functionName: string, call: () => Promise<T>): Promise<T> {
+    const before = [dynamoProxy.calls.length, managementProxy.calls.length] as const;
+    const result = await call();
+    const calls = [...dynamoProxy.calls.slice(before[0]), ...managementProxy.calls.slice(before[1])];
+    observed[functionName] ??= new Set();
+    for (const { action, resource } of calls) observed[functionName]!.add(`${action} ${resource}`);
+    return result;
+  }
+
+  const eventFor = (connectionId: string, routeKey: string, eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT', body?: string) => {
+    const base = websocketEvent();
+    return websocketEvent({
+      requestContext: { ...base.requestContext, connectionId, routeKey, eventType, apiId: 'local', stage: 'local', domainName: '127.0.0.1' },
+      body,
+    });
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer({ http: false });
+    dynamoProxy = await startRecordingProxy(server.dynamodbEndpoint);
+    managementProxy = await startRecordingProxy(server.managementUrl);
+    // What the deployed functions would read, with AWS's endpoints swapped for the local stand-ins.
+    Object.assign(process.env, {
+      CONNECTIONS_TABLE: server.service.functions.connect!.environment.CONNECTIONS_TABLE,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url,
+      AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementProxy.url,
+      MANAGEMENT_API_URL: managementProxy.url,
+      WEBSOCKET_URL: 'wss://example.execute-api.eu-west-1.amazonaws.com/ci',
+    });
+    for (const [name, definition] of Object.entries(service.functions)) handlers[name] = await loadBundledHandler(name, definition.handler);
+  }, 60_000);
+  afterAll(async () => {
+    await dynamoProxy?.close();
+    await managementProxy?.close();
+    await server?.close();
+  });
+
+  it('connect, message, disconnect and http work end to end from the zips', async () => {
+    // Two real sockets through the emulator; the bundles then act on their connection ids.
+    const alice = await connectClient(server.wsUrl);
+    const bob = await connectClient(server.wsUrl);
+    alice.send({ action: 'sendmessage', data: 'who' });
+    const aliceId = (await alice.next()).from;
+    await bob.next();
+    bob.send({ action: 'sendmessage', data: 'who' });
+    const bobId = (await bob.next()).from;
+    await alice.next();
+
+    // $connect of a client whose socket then vanished (its $disconnect was lost).
+    const connected = await recordFor('connect', () => handlers.connect!(eventFor('ghostBundle0000=', '$connect', 'CONNECT')));
+    expect(connected).toEqual({ statusCode: 200 });
+
+    // sendmessage reaches both sockets and prunes the ghost (GoneException).
+    await recordFor('message', () => handlers.message!(eventFor(aliceId, 'sendmessage', 'MESSAGE', '{"action":"sendmessage","data":"from the zip"}')));
+    expect(await alice.next()).toMatchObject({ type: 'message', data: 'from the zip', from: aliceId });
+    expect(await bob.next()).toMatchObject({ type: 'message', data: 'from the zip', from: aliceId });
+
+    // A bad frame: an error frame to the sender only.
+    await recordFor('message', () => handlers.message!(eventFor(aliceId, '$default', 'MESSAGE', 'nonsense')));
+    expect(await alice.next()).toMatchObject({ type: 'error', code: 'invalid_json' });
+
+    // $disconnect removes bob; the HTTP API's publish then reaches alice only.
+    await recordFor('disconnect', () => handlers.disconnect!(eventFor(bobId, '$disconnect', 'DISCONNECT')));
+    const published = await recordFor('http', () => handlers.http!(httpApiPost('/messages', '{"data":"from http"}'), {}));
+    expect(published.statusCode).toBe(202);
+    expect(JSON.parse(published.body)).toEqual({ delivered: 1, gone: 0, failed: 0 });
+    expect(await alice.next()).toMatchObject({ data: 'from http', from: null });
+
+    // The page and its configuration are served from the HTTP bundle.
+    const page = await handlers.http!(httpApiEvent({ rawPath: '/', requestContext: { ...httpApiEvent().requestContext, http: { ...httpApiEvent().requestContext.http, path: '/' } } }), {});
+    expect(page.body).toContain('<title>Edge Relay chat</title>');
+    const config = await handlers.http!(httpApiEvent({ rawPath: '/config.json', requestContext: { ...httpApiEvent().requestContext, http: { ...httpApiEvent().requestContext.http, path: '/config.json' } } }), {});
+    expect(JSON.parse(config.body)).toEqual({ websocketUrl: 'wss://example.execute-api.eu-west-1.amazonaws.com/ci' });
+
+    // A publish when one recipient is gone exercises the HTTP function's prune path too.
+    await recordFor('connect', () => handlers.connect!(eventFor('ghostHttp000000=', '$connect', 'CONNECT')));
+    const withGhost = await recordFor('http', () => handlers.http!(httpApiPost('/messages', '{"data":"again"}'), {}));
+    expect(JSON.parse(withGhost.body)).toEqual({ delivered: 1, gone: 1, failed: 0 });
+    await alice.close();
+  });
+
+  it('each role grants exactly the AWS calls its function made: nothing missing, nothing unused', () => {
+    for (const name of Object.keys(service.functions)) {
+      expect({ name, calls: grantedCalls(template, name, STAGE) }).toEqual({ name, calls: [...observed[name]!].sort() });
+    }
+  });
+
+  it('each role writes logs to its own log group only', () => {
+    for (const name of Object.keys(service.functions)) {
+      const [statement, ...others] = logStatements(template, name, STAGE);
+      expect(others).toEqual([]);
+      expect(statement.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(JSON.stringify(statement.Resource)).toContain(`log-group:/aws/lambda/edge-relay-${STAGE}-${name}:*`);
+    }
+  });
+});
