@@ -1,28 +1,29 @@
 import {
   BatchWriteItemCommand,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type AttributeValue,
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { Clock, ConnectionRecord, ConnectionStore } from '../core/index.js';
+import type { Clock, ConnectionRecord, ConnectionStore, Member } from '../core/index.js';
 
 /**
  * The single-table layout the store relies on. infra/connections-table.yml declares it for
  * CloudFormation; test/integration/table-schema.test.ts keeps the two in step.
  *
- *   pk = CONN#<id>   sk = META       the connection itself (connectedAt, sourceIp)
+ *   pk = CONN#<id>   sk = META       the connection: connectedAt, sourceIp, rooms (its memberships)
  *   pk = ROOM#<room> sk = CONN#<id>  a membership: broadcasting to a room is a Query on pk
- *   GSI byConnection (connectionId, pk): every item of one connection, for $disconnect
  *   expiresAt (epoch seconds) is the TTL attribute on every item
+ *
+ * $disconnect reads the connection's rooms with a strongly consistent GetItem: an index would be
+ * eventually consistent, and a quick connect-disconnect could leave memberships behind.
  */
 export const TABLE_LAYOUT = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'expiresAt',
-  byConnectionIndex: 'byConnection',
-  byConnectionKey: 'connectionId',
 } as const;
 
 const BATCH_WRITE_LIMIT = 25;
@@ -59,6 +60,7 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
     async add(connection: ConnectionRecord, room: string) {
       const common = {
         connectionId: { S: connection.connectionId },
+        connectedAt: { N: String(connection.connectedAt) },
         expiresAt: { N: String(connection.expiresAt) },
       };
       await Promise.all([
@@ -67,8 +69,8 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
           Item: {
             pk: { S: connectionKey(connection.connectionId) },
             sk: { S: 'META' },
-            connectedAt: { N: String(connection.connectedAt) },
             sourceIp: { S: connection.sourceIp },
+            rooms: { SS: [room] },
             ...common,
           },
         })),
@@ -79,20 +81,16 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
       ]);
     },
 
-    async remove(connectionId: string) {
-      const keys: Record<string, AttributeValue>[] = [];
-      let startKey: Record<string, AttributeValue> | undefined;
-      do {
-        const page = await client.send(new QueryCommand({
-          TableName: tableName,
-          IndexName: TABLE_LAYOUT.byConnectionIndex,
-          KeyConditionExpression: 'connectionId = :id',
-          ExpressionAttributeValues: { ':id': { S: connectionId } },
-          ExclusiveStartKey: startKey,
-        }));
-        for (const item of page.Items ?? []) keys.push({ pk: item.pk!, sk: item.sk! });
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+    async remove(connectionId: string, rooms: string[] = []) {
+      const meta = { pk: { S: connectionKey(connectionId) }, sk: { S: 'META' } };
+      const { Item } = await client.send(new GetItemCommand({
+        TableName: tableName,
+        Key: meta,
+        ConsistentRead: true,
+        ProjectionExpression: 'rooms',
+      }));
+      const allRooms = new Set([...(Item?.rooms?.SS ?? []), ...rooms]);
+      const keys = [meta, ...[...allRooms].map((room) => ({ pk: { S: roomKey(room) }, sk: { S: connectionKey(connectionId) } }))];
       await writeAll(keys.map((Key) => ({ DeleteRequest: { Key } })));
     },
 
@@ -105,20 +103,20 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
           TableName: tableName,
           KeyConditionExpression: 'pk = :room',
           FilterExpression: 'expiresAt > :now',
-          ProjectionExpression: 'connectionId',
+          ProjectionExpression: 'connectionId, connectedAt',
           ExpressionAttributeValues: { ':room': { S: roomKey(room) }, ':now': { N: nowSeconds } },
           ExclusiveStartKey: startKey,
         }));
-        const ids = (page.Items ?? []).map((item) => item.connectionId?.S).filter(isString);
-        if (ids.length > 0) yield ids;
+        const members: Member[] = [];
+        for (const item of page.Items ?? []) {
+          const connectionId = item.connectionId?.S;
+          if (connectionId) members.push({ connectionId, connectedAt: Number(item.connectedAt?.N ?? 0) });
+        }
+        if (members.length > 0) yield members;
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     },
   };
-}
-
-function isString(value: string | undefined): value is string {
-  return typeof value === 'string';
 }
 
 function sleep(ms: number): Promise<void> {

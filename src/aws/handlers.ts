@@ -22,8 +22,8 @@ const OK: WebSocketResult = { statusCode: 200 };
 
 /** $connect: record the connection in the default room. */
 export async function connect(event: WebSocketEvent): Promise<WebSocketResult> {
-  const { connectionId, identity } = event.requestContext;
-  await relay(event.requestContext).connect({ connectionId, sourceIp: identity.sourceIp });
+  const { connectionId, identity, connectedAt } = event.requestContext;
+  await relay(event.requestContext).connect({ connectionId, sourceIp: identity.sourceIp, connectedAt });
   return OK;
 }
 

@@ -34,7 +34,7 @@ export function buildHttpApi({ relay, websocketUrl, publicDir = defaultPublicDir
     schema: PUBLISH_SCHEMA,
     // Fastify would parse text/plain as a string and report a schema error; say what is wrong.
     preValidation: async (request, reply) => {
-      if (!request.headers['content-type']?.startsWith('application/json')) {
+      if (!request.headers['content-type']?.toLowerCase().startsWith('application/json')) {
         return reply.code(415).send({ error: 'unsupported_media_type', message: 'POST /messages takes application/json: {"data": ...}' });
       }
     },

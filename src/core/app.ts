@@ -25,6 +25,8 @@ export interface RelayDeps {
 export interface ConnectInput {
   connectionId: string;
   sourceIp: string;
+  /** When the gateway accepted the connection (epoch ms); now when unknown. */
+  connectedAt?: number;
 }
 
 /** What happened to one client frame. */
@@ -56,6 +58,7 @@ export function createRelay(deps: RelayDeps): Relay {
     sender: deps.sender,
     store: deps.store,
     logger: deps.logger,
+    clock: deps.clock,
     concurrency: deps.fanoutConcurrency ?? DEFAULT_CONCURRENCY,
   };
 
@@ -71,7 +74,7 @@ export function createRelay(deps: RelayDeps): Relay {
     if (bytes > maxFrameBytes) {
       throw new InvalidMessageError('message_too_large', `the message frame would be ${bytes} bytes; the limit is ${maxFrameBytes}`);
     }
-    return fanOut(deps.store.members(DEFAULT_ROOM), payload, fanoutDeps);
+    return fanOut(DEFAULT_ROOM, deps.store.members(DEFAULT_ROOM), payload, fanoutDeps);
   };
 
   const replyWithError = async (connectionId: string, error: InvalidMessageError): Promise<void> => {
@@ -85,8 +88,7 @@ export function createRelay(deps: RelayDeps): Relay {
   };
 
   return {
-    async connect({ connectionId, sourceIp }) {
-      const connectedAt = deps.clock.now();
+    async connect({ connectionId, sourceIp, connectedAt = deps.clock.now() }) {
       const expiresAt = Math.floor(connectedAt / 1000) + ttlSeconds;
       await deps.store.add({ connectionId, connectedAt, sourceIp, expiresAt }, DEFAULT_ROOM);
     },

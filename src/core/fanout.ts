@@ -1,5 +1,5 @@
 import { ConnectionGoneError } from './errors.js';
-import type { ConnectionStore, Logger, Sender } from './ports.js';
+import type { Clock, ConnectionStore, Logger, Member, Sender } from './ports.js';
 
 /** How a broadcast went; `delivered + gone + failed` is the number of recipients tried. */
 export interface FanoutResult {
@@ -12,31 +12,41 @@ export interface FanoutDeps {
   sender: Sender;
   store: Pick<ConnectionStore, 'remove'>;
   logger: Logger;
+  clock: Clock;
   /** At most this many deliveries in flight: Lambda has one socket pool, AWS throttles bursts. */
   concurrency: number;
 }
 
 /**
- * Sends `payload` to every id yielded by `recipients`, at most `concurrency` at a time.
- * Pages are consumed as they arrive, so delivery starts before the last page is read.
- * Gone connections are pruned from the store; other failures are logged and skipped.
+ * API Gateway answers GoneException for a connection whose $connect has not returned yet, and
+ * $connect may take up to the 29 s integration timeout. Such a member is skipped, not pruned:
+ * pruning it would leave an open connection that never receives another broadcast.
+ */
+export const CONNECT_GRACE_MS = 30_000;
+
+/**
+ * Sends `payload` to every member of `room` yielded by `recipients`, at most `concurrency` at a
+ * time. Pages are consumed as they arrive, so delivery starts before the last page is read.
+ * Gone connections are pruned from the store (unless still connecting); other failures are
+ * logged and skipped.
  */
 export async function fanOut(
-  recipients: AsyncIterable<string[]>,
+  room: string,
+  recipients: AsyncIterable<Member[]>,
   payload: string,
   deps: FanoutDeps,
 ): Promise<FanoutResult> {
   const result: FanoutResult = { delivered: 0, gone: 0, failed: 0 };
   const inFlight = new Set<Promise<void>>();
 
-  const deliver = async (connectionId: string): Promise<void> => {
+  const deliver = async ({ connectionId, connectedAt }: Member): Promise<void> => {
     try {
       await deps.sender.send(connectionId, payload);
       result.delivered++;
     } catch (error) {
       if (error instanceof ConnectionGoneError) {
         result.gone++;
-        await prune(connectionId, deps);
+        if (deps.clock.now() - connectedAt >= CONNECT_GRACE_MS) await prune(connectionId, room, deps);
       } else {
         result.failed++;
         deps.logger.warn('delivery failed', { connectionId, error: describe(error) });
@@ -45,9 +55,9 @@ export async function fanOut(
   };
 
   for await (const page of recipients) {
-    for (const connectionId of page) {
+    for (const member of page) {
       if (inFlight.size >= deps.concurrency) await Promise.race(inFlight);
-      const delivery = deliver(connectionId).finally(() => inFlight.delete(delivery));
+      const delivery = deliver(member).finally(() => inFlight.delete(delivery));
       inFlight.add(delivery);
     }
   }
@@ -55,9 +65,9 @@ export async function fanOut(
   return result;
 }
 
-async function prune(connectionId: string, deps: FanoutDeps): Promise<void> {
+async function prune(connectionId: string, room: string, deps: FanoutDeps): Promise<void> {
   try {
-    await deps.store.remove(connectionId);
+    await deps.store.remove(connectionId, [room]);
   } catch (error) {
     // TTL removes it eventually; a failed prune must not fail the broadcast.
     deps.logger.warn('could not prune gone connection', { connectionId, error: describe(error) });

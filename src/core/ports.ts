@@ -7,14 +7,24 @@ export interface ConnectionRecord {
   expiresAt: number;
 }
 
+/** A room member as a broadcast sees it. */
+export interface Member {
+  connectionId: string;
+  /** Epoch ms; a connection younger than its $connect may not be reachable yet. */
+  connectedAt: number;
+}
+
 /** Where connections and room memberships live. */
 export interface ConnectionStore {
   /** Records a connection and makes it a member of `room`. */
   add(connection: ConnectionRecord, room: string): Promise<void>;
-  /** Forgets a connection and all its memberships; absent ids are not an error. */
-  remove(connectionId: string): Promise<void>;
-  /** Live (unexpired) member ids of `room`, page by page so delivery can start early. */
-  members(room: string): AsyncIterable<string[]>;
+  /**
+   * Forgets a connection: its record and every membership it lists, plus memberships in `rooms`
+   * (a membership can outlive its record when a $connect failed halfway). Absent ids are fine.
+   */
+  remove(connectionId: string, rooms?: string[]): Promise<void>;
+  /** Live (unexpired) members of `room`, page by page so delivery can start early. */
+  members(room: string): AsyncIterable<Member[]>;
 }
 
 /** Delivers one text frame to one connection; throws ConnectionGoneError when it is gone. */

@@ -11,14 +11,15 @@ export type AuthorizerDecision =
 
 /** The first declared identity source the request lacks (or has empty), if any. */
 export function missingIdentitySource(identitySource: string[], event: WebSocketEvent): string | undefined {
-  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
+  const headers = new Map(Object.entries(event.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
+  const has = (map: Record<string, string> | undefined, key: string) => Boolean(map && Object.hasOwn(map, key) && map[key]);
   return identitySource.find((source) => {
     const header = /^route\.request\.header\.(.+)$/.exec(source);
-    if (header) return !headers[header[1]!.toLowerCase()];
+    if (header) return !headers.get(header[1]!.toLowerCase());
     const query = /^route\.request\.querystring\.(.+)$/.exec(source);
-    if (query) return !event.queryStringParameters?.[query[1]!];
+    if (query) return !has(event.queryStringParameters, query[1]!);
     const stageVariable = /^stageVariables\.(.+)$/.exec(source);
-    if (stageVariable) return !event.stageVariables?.[stageVariable[1]!];
+    if (stageVariable) return !has(event.stageVariables, stageVariable[1]!);
     return false; // $context.* sources are always present
   });
 }
@@ -63,11 +64,12 @@ export function decide(outcome: { result?: unknown; error?: unknown }, methodArn
 function appliesTo(statement: { Action?: unknown; Resource?: unknown }, methodArn: string): boolean {
   const actions = [statement.Action].flat().map(String);
   const resources = [statement.Resource].flat().map(String);
-  return actions.some((action) => glob(action).test('execute-api:Invoke')) && resources.some((resource) => glob(resource).test(methodArn));
+  // IAM compares actions case-insensitively, resources exactly.
+  return actions.some((action) => glob(action, 'i').test('execute-api:Invoke')) && resources.some((resource) => glob(resource).test(methodArn));
 }
 
 /** IAM wildcards: `*` any run of characters, `?` one character. */
-function glob(pattern: string): RegExp {
+function glob(pattern: string, flags = ''): RegExp {
   const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
+  return new RegExp(`^${escaped}$`, flags);
 }

@@ -85,9 +85,13 @@ function positiveInteger(raw: string, name: string): number {
   return value;
 }
 
+/** Node timers cannot wait longer than this many seconds (about 24.8 days). */
+const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 function optionalNumber(raw: string | undefined, name: string, key: string): Record<string, number> {
   if (raw === undefined) return {};
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name} must be a positive number, got "${raw}"`);
+  if (key.endsWith('Seconds') && value > MAX_SECONDS) throw new UsageError(`${name} must be at most ${MAX_SECONDS} seconds, got "${raw}"`);
   return { [key]: value };
 }

@@ -3,6 +3,9 @@ import type { WebSocket } from 'ws';
 import { CLOSE } from './limits.js';
 import type { ConnectionIdentity } from './events.js';
 
+/** Bodies past this are not even read; beyond the 128 KB quota, the exact ceiling matters little. */
+const BODY_CEILING_BYTES = 16 * 1024 * 1024;
+
 /** A live connection as the emulator tracks it. */
 export interface LocalConnection extends ConnectionIdentity {
   socket: WebSocket;
@@ -28,8 +31,16 @@ export interface ConnectionsApiOptions {
  */
 export async function connectionsApi(app: FastifyInstance, { connections, maxMessageBytes, stage }: ConnectionsApiOptions): Promise<void> {
   // PostToConnection's body is the raw message, whatever content type the SDK labels it with.
+  // The size is checked in the route, so the answer is AWS's PayloadTooLargeException.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxMessageBytes * 2 }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_CEILING_BYTES }, (_request, body, done) => done(null, body));
+  // Whatever Fastify itself rejects (a body past the ceiling, a malformed URL) still answers
+  // in AWS's error shape, so SDK clients see an AWS error name.
+  app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
+    if (error.statusCode === 413) return awsError(reply, 413, 'PayloadTooLargeException', 'Request payload too large');
+    if (error.statusCode !== undefined && error.statusCode < 500) return awsError(reply, 400, 'BadRequestException', error.message);
+    return awsError(reply, 500, 'InternalServerErrorException', 'Internal server error');
+  });
 
   type Request = FastifyRequest<{ Params: { connectionId: string; stage?: string } }>;
 

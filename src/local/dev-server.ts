@@ -64,9 +64,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const log = options.log ?? ((message: string) => console.log(message));
   const limits = { ...AWS_LIMITS, ...options.limits };
   const closers: (() => Promise<void>)[] = [];
-  const close = async () => {
-    for (const closer of closers.reverse()) await closer();
-  };
+  let closing: Promise<void> | undefined;
+  // Last started, first stopped: sockets (and their $disconnects) before functions and DynamoDB.
+  const close = () => (closing ??= (async () => {
+    for (const closer of [...closers].reverse()) await closer();
+  })());
 
   try {
     const service = loadServiceDefinition(options.configPath, { stage: options.stage ?? 'local', env, apiId: LOCAL_API_ID });
@@ -91,9 +93,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       log,
     });
     const wsPort = await listen(webSocketApi.app, host, options.wsPort, 'WS_PORT or --ws-port');
-    closers.push(() => webSocketApi.app.close());
-    const managementUrl = `http://${host}:${wsPort}`;
-    const wsUrl = `ws://${host}:${wsPort}`;
+    closers.push(() => webSocketApi.close());
+    const managementUrl = `http://${hostForUrl(host)}:${wsPort}`;
+    const wsUrl = `ws://${hostForUrl(host)}:${wsPort}`;
 
     // What a Lambda sandbox would get, pointed at the local stand-ins. Each function adds its own.
     const baseEnv = {
@@ -105,7 +107,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementUrl,
     };
     const used = new Set(service.routes.flatMap((route) => [route.functionName, route.authorizer?.functionName ?? []].flat()));
-    await Promise.all([...used].map(async (name) => {
+    // Settle every load before failing, so the closers stop the ones that did start.
+    const loads = await Promise.allSettled([...used].map(async (name) => {
       functions.set(name, await loadFunction(service.functions[name]!, {
         serviceDir: service.serviceDir,
         region: service.region,
@@ -113,6 +116,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         maxConcurrency: options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
       }));
     }));
+    const failed = loads.find((load): load is PromiseRejectedResult => load.status === 'rejected');
+    if (failed) throw failed.reason;
 
     let httpUrl: string | undefined;
     const httpFunction = Object.values(service.functions).find((fn) => fn.servesHttp);
@@ -124,7 +129,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       const httpApi = buildHttpApi({ relay, websocketUrl: wsUrl });
       const httpPort = await listen(httpApi, host, options.httpPort, 'HTTP_PORT or --http-port');
       closers.push(() => httpApi.close());
-      httpUrl = `http://${host}:${httpPort}`;
+      httpUrl = `http://${hostForUrl(host)}:${httpPort}`;
     }
 
     return { httpUrl, wsUrl, managementUrl, dynamodbEndpoint, service, webSocketApi, close };
@@ -132,6 +137,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await close();
     throw error;
   }
+}
+
+/** IPv6 literals need brackets in URLs. */
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 async function startDynamo(path: string | undefined, closers: (() => Promise<void>)[]): Promise<string> {

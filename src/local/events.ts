@@ -123,13 +123,16 @@ function headerPairs(rawHeaders: string[]): [string, string][] {
   return pairs;
 }
 
-/** AWS keeps the last value in the single-value map and all values in the multi-value map. */
+/**
+ * AWS keeps the last value in the single-value map and all values in the multi-value map.
+ * Built from Maps: names such as `constructor` or `__proto__` are ordinary keys here.
+ */
 function pairsToMaps(pairs: [string, string][]): { single: Record<string, string>; multi: Record<string, string[]> } {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  const single = new Map<string, string>();
+  const multi = new Map<string, string[]>();
   for (const [key, value] of pairs) {
-    single[key] = value;
-    (multi[key] ??= []).push(value);
+    single.set(key, value);
+    multi.set(key, [...(multi.get(key) ?? []), value]);
   }
-  return { single, multi };
+  return { single: Object.fromEntries(single), multi: Object.fromEntries(multi) };
 }

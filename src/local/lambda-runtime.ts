@@ -15,6 +15,7 @@ export class FunctionTimeoutError extends Error {
 export interface LocalFunction {
   name: string;
   invoke(event: unknown): Promise<unknown>;
+  /** Stops every sandbox; invocations in flight or waiting are rejected. */
   close(): Promise<void>;
 }
 
@@ -27,9 +28,29 @@ export interface RuntimeOptions {
   maxConcurrency: number;
 }
 
+interface Invocation {
+  id: number;
+  resolve(result: unknown): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
 interface Sandbox {
   worker: Worker;
   busy: boolean;
+  dead: boolean;
+  current?: Invocation;
+}
+
+interface Waiter {
+  resolve(sandbox: Sandbox): void;
+  reject(error: Error): void;
+}
+
+interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
 }
 
 const WORKER_ENTRY = new URL('./lambda-worker.mjs', import.meta.url);
@@ -37,8 +58,8 @@ const WORKER_ENTRY = new URL('./lambda-worker.mjs', import.meta.url);
 /**
  * Runs a function like Lambda does: each sandbox (a worker thread with its own environment and
  * module state) handles one invocation at a time, more sandboxes start as invocations overlap,
- * and a sandbox whose invocation times out is thrown away. Handlers thus use the machine's cores
- * and a CPU-bound handler never stalls the emulator's sockets.
+ * and a sandbox that times out or dies is thrown away. Handlers thus use the machine's cores and
+ * a CPU-bound handler never stalls the emulator's sockets.
  */
 export async function loadFunction(definition: FunctionDefinition, options: RuntimeOptions): Promise<LocalFunction> {
   const { file, exportName } = locateHandler(definition.handler, options.serviceDir, definition.name);
@@ -49,122 +70,130 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
   };
-  const sandboxes: Sandbox[] = [];
-  const waiting: ((sandbox: Sandbox) => void)[] = [];
+  const workerData = { file: pathToFileURL(file).href, exportName, functionName: definition.deployedName, region: options.region, memoryMB: definition.memorySize };
+  const timeoutMs = definition.timeoutSeconds * 1000;
+  const sandboxes = new Set<Sandbox>();
+  const waiting: Waiter[] = [];
+  let starting = 0;
   let closed = false;
+  let nextId = 0;
 
-  const start = (): Promise<Sandbox> => new Promise((resolveSandbox, reject) => {
-    const worker = new Worker(WORKER_ENTRY, {
-      env,
-      workerData: { file: pathToFileURL(file).href, exportName, functionName: definition.deployedName, region: options.region, memoryMB: definition.memorySize },
+  /** A cold start: resolves once the handler module is loaded. */
+  const start = (): Promise<Sandbox> => new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_ENTRY, { env, workerData });
+    const sandbox: Sandbox = { worker, busy: false, dead: false };
+    let ready = false;
+    worker.on('message', (message: { type?: string; id?: number; result?: unknown; error?: SerializedError }) => {
+      if (!ready) {
+        if (message.type === 'ready') {
+          ready = true;
+          return resolve(sandbox);
+        }
+        void worker.terminate();
+        return reject(new Error(`function ${definition.name}: cannot load ${file}: ${message.error?.message}`));
+      }
+      const invocation = sandbox.current;
+      if (!invocation || invocation.id !== message.id) return;
+      finish(sandbox, invocation);
+      if (message.error) invocation.reject(deserialize(message.error));
+      else invocation.resolve(message.result);
     });
-    worker.once('message', (message: { type: string; error?: SerializedError }) => {
-      if (message.type === 'ready') return resolveSandbox({ worker, busy: false });
-      void worker.terminate();
-      reject(new Error(`function ${definition.name}: cannot load ${file}: ${message.error?.message}`));
+    // An uncaught error or process.exit() in a handler ends its sandbox, as on Lambda.
+    worker.on('error', (error) => {
+      if (!ready) reject(error);
+      else retire(sandbox, error);
     });
-    worker.once('error', reject);
+    worker.on('exit', (code) => {
+      const error = new Error(`function ${definition.name}: sandbox exited with code ${code}`);
+      if (!ready) reject(error);
+      else retire(sandbox, error);
+    });
   });
 
-  const acquire = async (): Promise<Sandbox> => {
-    const idle = sandboxes.find((sandbox) => !sandbox.busy);
-    if (idle) {
-      idle.busy = true;
-      return idle;
-    }
-    if (sandboxes.length < options.maxConcurrency) {
-      // Reserve the slot before the cold start so concurrent callers do not overshoot.
-      const placeholder = { busy: true } as Sandbox;
-      sandboxes.push(placeholder);
-      try {
-        const sandbox = await start();
-        Object.assign(placeholder, sandbox, { busy: true });
-        return placeholder;
-      } catch (error) {
-        sandboxes.splice(sandboxes.indexOf(placeholder), 1);
-        throw error;
+  const launch = (): void => {
+    starting++;
+    start().then(
+      (sandbox) => {
+        starting--;
+        if (closed) return void sandbox.worker.terminate();
+        sandboxes.add(sandbox);
+        pump();
+      },
+      (error: Error) => {
+        starting--;
+        waiting.shift()?.reject(error);
+        pump();
+      },
+    );
+  };
+
+  /** Hands idle sandboxes to waiting invocations and starts new ones while allowed. */
+  const pump = (): void => {
+    while (waiting.length > 0) {
+      const idle = [...sandboxes].find((sandbox) => !sandbox.busy);
+      if (idle) {
+        idle.busy = true;
+        waiting.shift()!.resolve(idle);
+      } else if (sandboxes.size + starting < options.maxConcurrency && starting < waiting.length) {
+        launch();
+      } else {
+        return;
       }
     }
-    return new Promise((resolveSandbox) => waiting.push(resolveSandbox));
   };
 
-  const release = (sandbox: Sandbox): void => {
-    const next = waiting.shift();
-    if (next) next(sandbox);
-    else sandbox.busy = false;
+  const finish = (sandbox: Sandbox, invocation: Invocation): void => {
+    clearTimeout(invocation.timer);
+    sandbox.current = undefined;
+    sandbox.busy = false;
+    pump();
   };
 
-  const discard = (sandbox: Sandbox): void => {
-    sandboxes.splice(sandboxes.indexOf(sandbox), 1);
+  /** Takes a sandbox out of service; its invocation in flight, if any, fails with `error`. */
+  const retire = (sandbox: Sandbox, error: Error): void => {
+    if (sandbox.dead) return;
+    sandbox.dead = true;
+    sandboxes.delete(sandbox);
+    const invocation = sandbox.current;
+    if (invocation) {
+      clearTimeout(invocation.timer);
+      sandbox.current = undefined;
+      invocation.reject(error);
+    }
     void sandbox.worker.terminate();
-    // Someone may be waiting for a sandbox that will now never be released.
-    const next = waiting.shift();
-    if (next) void acquire().then(next);
+    pump();
   };
 
-  let nextId = 0;
   const invoke = async (event: unknown): Promise<unknown> => {
     if (closed) throw new Error(`function ${definition.name} is shut down`);
-    const sandbox = await acquire();
-    const id = ++nextId;
-    const timeoutMs = definition.timeoutSeconds * 1000;
-    return new Promise((resolveResult, reject) => {
-      const finish = (outcome: { result?: unknown; error?: SerializedError }) => {
-        clearTimeout(timer);
-        sandbox.worker.off('message', onMessage);
-        sandbox.worker.off('error', onCrash);
-        sandbox.worker.off('exit', onExit);
-        release(sandbox);
-        if (outcome.error) reject(deserialize(outcome.error));
-        else resolveResult(outcome.result);
-      };
-      const onMessage = (message: { id: number; result?: unknown; error?: SerializedError }) => {
-        if (message.id === id) finish(message);
-      };
-      const onCrash = (error: Error) => {
-        clearTimeout(timer);
-        sandbox.worker.off('message', onMessage);
-        sandbox.worker.off('error', onCrash);
-        sandbox.worker.off('exit', onExit);
-        discard(sandbox);
-        reject(error);
-      };
-      // A handler that calls process.exit() ends its sandbox, as it would on Lambda.
-      const onExit = (code: number) => onCrash(new Error(`function ${definition.name} exited with code ${code}`));
+    const sandbox = await new Promise<Sandbox>((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      pump();
+    });
+    return new Promise((resolve, reject) => {
+      const id = ++nextId;
       // Lambda stops a timed-out invocation by discarding its environment; so do we.
-      const timer = setTimeout(() => {
-        sandbox.worker.off('message', onMessage);
-        sandbox.worker.off('error', onCrash);
-        sandbox.worker.off('exit', onExit);
-        discard(sandbox);
-        reject(new FunctionTimeoutError(definition.name, definition.timeoutSeconds));
-      }, timeoutMs);
-      sandbox.worker.on('message', onMessage);
-      sandbox.worker.once('error', onCrash);
-      sandbox.worker.once('exit', onExit);
+      const timer = setTimeout(() => retire(sandbox, new FunctionTimeoutError(definition.name, definition.timeoutSeconds)), timeoutMs);
+      sandbox.current = { id, resolve, reject, timer };
       sandbox.worker.postMessage({ id, event, deadline: Date.now() + timeoutMs });
     });
   };
 
   // One warm sandbox from the start: load errors surface now, and the first request is fast.
-  const first = await start();
-  sandboxes.push(first);
+  sandboxes.add(await start());
 
   return {
     name: definition.name,
     invoke,
     async close() {
       closed = true;
-      await Promise.all(sandboxes.map((sandbox) => sandbox.worker?.terminate()));
-      sandboxes.length = 0;
+      const shutDown = new Error(`function ${definition.name} is shut down`);
+      for (const waiter of waiting.splice(0)) waiter.reject(shutDown);
+      const all = [...sandboxes];
+      for (const sandbox of all) retire(sandbox, shutDown);
+      await Promise.all(all.map((sandbox) => sandbox.worker.terminate()));
     },
   };
-}
-
-interface SerializedError {
-  name: string;
-  message: string;
-  stack?: string;
 }
 
 function deserialize(serialized: SerializedError): Error {

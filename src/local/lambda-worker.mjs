@@ -34,7 +34,8 @@ parentPort.on('message', async ({ id, event, deadline }) => {
   };
   try {
     const result = await runHandler(event, context);
-    parentPort.postMessage({ id, result });
+    // Lambda returns the result as JSON: Dates become strings, functions disappear.
+    parentPort.postMessage({ id, result: result === undefined ? undefined : JSON.parse(JSON.stringify(result)) });
   } catch (error) {
     parentPort.postMessage({ id, error: serialize(error) });
   }

@@ -36,23 +36,29 @@ export function resolveVariables(config: Record<string, unknown>, sources: Varia
   };
 
   const resolveString = (text: string, where: string): unknown => {
-    let current: unknown = text;
-    for (let match; typeof current === 'string' && (match = VARIABLE.exec(current)); ) {
-      const resolved = resolveExpression(match[1]!, where);
-      if (match[0] === current) {
-        current = resolved;
-        continue;
-      }
-      if (typeof resolved === 'object' && resolved !== null) {
+    // Resolved values are parked behind placeholders so that a value containing `${...}` is
+    // never read as a variable itself.
+    const parked: unknown[] = [];
+    const park = (value: unknown) => `\u0000${parked.push(value) - 1}\u0000`;
+    const unpark = (value: string): unknown => {
+      const whole = /^\u0000(\d+)\u0000$/.exec(value);
+      if (whole) return parked[Number(whole[1])];
+      return value.replace(/\u0000(\d+)\u0000/g, (_m, index: string) => String(parked[Number(index)]));
+    };
+    let current = text;
+    for (let match; (match = VARIABLE.exec(current)); ) {
+      const resolved = resolveExpression(unpark(match[1]!) as string, where);
+      const isWhole = match[0] === current;
+      if (!isWhole && typeof resolved === 'object' && resolved !== null) {
         throw new VariableError(`${where}: \${${match[1]}} is an object and cannot be part of a string`);
       }
       const before = current.slice(0, match.index);
       // A nested variable in fallback position is a value, not part of an address: quote it.
       const isFallback = /,\s*$/.test(before) && before.includes('${');
-      const text = isFallback ? `'${String(resolved)}'` : String(resolved);
-      current = before + text + current.slice(match.index + match[0].length);
+      const replacement = isFallback ? `'${park(resolved)}'` : park(resolved);
+      current = before + replacement + current.slice(match.index + match[0].length);
     }
-    return current;
+    return unpark(current);
   };
 
   const resolveExpression = (expression: string, where: string): unknown => {
@@ -80,7 +86,8 @@ export function resolveVariables(config: Record<string, unknown>, sources: Varia
     switch (source) {
       case 'self': return resolveSelf(address, where);
       case 'sls':
-        if (address === 'stage') return resolveSelf('provider.stage', where) ?? sources.options.stage ?? 'dev';
+        // As the framework does: --stage first, then provider.stage.
+        if (address === 'stage') return sources.options.stage ?? resolveSelf('provider.stage', where) ?? 'dev';
         if (address === 'instanceId') return 'local';
         break;
       case 'opt': return sources.options[address];

@@ -29,7 +29,17 @@ export interface WebSocketApiOptions {
 export interface WebSocketApi {
   app: FastifyInstance;
   connections: Map<string, LocalConnection>;
+  /**
+   * Closes every connection with 1001 (as a deployment would), waits for the $disconnect
+   * invocations that follows, then stops listening.
+   */
+  close(): Promise<void>;
 }
+
+/** How long shutdown waits for clients to answer the close frame before dropping them. */
+const CLOSE_GRACE_MS = 1_000;
+/** setTimeout's ceiling (about 24.8 days); larger quotas would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Identity = ConnectionIdentity & { domainName: string };
 
@@ -46,14 +56,19 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     options.routeSelectionExpression,
     [...routes.keys()].filter((key) => key !== '$connect' && key !== '$disconnect'),
   );
-  const pending = new WeakMap<FastifyRequest['raw'], Identity>();
+  const pending = new WeakMap<FastifyRequest['raw'], Identity & { onAccept(): void }>();
   const apiFor = (domainName: string): ApiIdentity => ({ ...options.api, domainName });
   const methodArn = `arn:aws:execute-api:${options.region}:000000000000:${options.api.apiId}/${options.api.stage}/$connect`;
 
+  // Invocations in flight, so shutdown can wait for the $disconnects it causes.
+  const inFlight = new Set<Promise<unknown>>();
   const invoke = (functionName: string, event: unknown): Promise<unknown> => {
     const fn = options.functions.get(functionName);
     if (!fn) return Promise.reject(new Error(`function ${functionName} is not loaded`));
-    return fn.invoke(event);
+    const invocation = fn.invoke(event);
+    const tracked = invocation.catch(() => undefined).finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    return invocation;
   };
 
   const app = Fastify({ logger: false, forceCloseConnections: true });
@@ -98,6 +113,11 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
       if (request.headers.upgrade?.toLowerCase() !== 'websocket') {
         return reply.code(426).send({ message: 'Upgrade Required: connect with a WebSocket client' });
       }
+      // A handshake the WebSocket layer would refuse never reaches $connect, as on AWS.
+      const key = request.headers['sec-websocket-key'];
+      if (request.headers['sec-websocket-version'] !== '13' || typeof key !== 'string' || !/^[A-Za-z0-9+/]{22}==$/.test(key)) {
+        return reply.code(400).send({ message: 'Bad Request: invalid WebSocket handshake' });
+      }
       const identity: Identity = {
         connectionId: newConnectionId(),
         connectedAt: Date.now(),
@@ -109,20 +129,32 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
         rawHeaders: request.raw.rawHeaders,
         query: request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '',
       });
+      // A client that leaves while $connect runs (or before the upgrade completes) still gets
+      // its $disconnect, as on AWS; `accepted` tells whether the socket took over.
+      let accepted = false;
+      const socket = request.raw.socket;
+      const leftEarly = () => {
+        if (!accepted) void runDisconnect(identity, CLOSE.goingAway, '');
+      };
       const refusal = await admit(event, identity);
       if (refusal !== undefined) return reply.code(refusal).send({ message: refusalMessage(refusal) });
-      if (request.raw.socket.destroyed) {
-        // The client left while $connect ran: AWS would still send $disconnect.
-        void runDisconnect(identity, CLOSE.goingAway, '');
+      if (socket.destroyed || socket.readableEnded) {
+        leftEarly();
         return reply.code(410).send();
       }
-      pending.set(request.raw, identity);
+      socket.once('close', leftEarly);
+      pending.set(request.raw, { ...identity, onAccept: () => {
+        accepted = true;
+        socket.off('close', leftEarly);
+      } });
     });
 
     scope.get('/*', { websocket: true }, (socket, request) => {
-      const identity = pending.get(request.raw);
-      if (!identity) return socket.close(CLOSE.goingAway);
+      const admitted = pending.get(request.raw);
+      if (!admitted) return socket.close(CLOSE.goingAway);
       pending.delete(request.raw);
+      const { onAccept, ...identity } = admitted;
+      onAccept();
       accept(socket, identity);
     });
   });
@@ -139,8 +171,8 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
       log('warning: this version of ws cannot be hooked; the 32 KB frame size limit is not enforced');
     }
     let serverClose: { code: number; reason: string } | undefined;
-    const idle = setTimeout(() => connection.end(CLOSE.goingAway, 'Going away'), limits.idleTimeoutSeconds * 1000);
-    const lifetime = setTimeout(() => connection.end(CLOSE.goingAway, 'Going away'), limits.maxConnectionSeconds * 1000);
+    const idle = setTimeout(() => connection.end(CLOSE.goingAway, 'Going away'), Math.min(MAX_TIMER_MS, limits.idleTimeoutSeconds * 1000));
+    const lifetime = setTimeout(() => connection.end(CLOSE.goingAway, 'Going away'), Math.min(MAX_TIMER_MS, limits.maxConnectionSeconds * 1000));
     const connection: LocalConnection = {
       ...identity,
       socket,
@@ -158,6 +190,8 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     connections.set(identity.connectionId, connection);
 
     socket.on('message', (data: Buffer, isBinary: boolean) => {
+      // Frames that arrive after the gateway closed the connection go nowhere.
+      if (!connections.has(identity.connectionId)) return;
       connection.touch();
       if (isBinary) {
         // API Gateway does not accept binary frames from clients: it closes with 1003.
@@ -172,7 +206,13 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
       const closed = serverClose ?? { code, reason: reason.toString() };
       void runDisconnect(connection, closed.code, closed.reason);
     });
-    socket.on('error', (error) => log(`connection ${identity.connectionId}: ${error.message}`));
+    socket.on('error', (error) => {
+      // ws closes with the status its error carries (1009 for a message too big); that is the
+      // code the client sees and $disconnect must report, not the 1006 of the teardown after.
+      serverClose ??= { code: statusCodeOf(error) ?? 1006, reason: '' };
+      connections.delete(identity.connectionId);
+      log(`connection ${identity.connectionId}: ${error.message}`);
+    });
   }
 
   async function dispatch(connection: LocalConnection, body: string): Promise<void> {
@@ -204,7 +244,28 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     }
   }
 
-  return { app, connections };
+  const close = async (): Promise<void> => {
+    const sockets = [...connections.values()].map((connection) => connection.socket);
+    for (const connection of [...connections.values()]) connection.end(CLOSE.goingAway, 'Going away');
+    const allClosed = Promise.all(sockets.map((socket) => new Promise((resolve) => {
+      if (socket.readyState === socket.CLOSED) resolve(undefined);
+      else socket.once('close', resolve);
+    })));
+    const grace = setTimeout(() => sockets.forEach((socket) => socket.terminate()), CLOSE_GRACE_MS);
+    await allClosed;
+    clearTimeout(grace);
+    await Promise.all(inFlight);
+    await app.close();
+  };
+
+  return { app, connections, close };
+}
+
+/** The close code a `ws` error carries (ws keeps it under a symbol). */
+function statusCodeOf(error: Error): number | undefined {
+  const symbol = Object.getOwnPropertySymbols(error).find((candidate) => candidate.description === 'status-code');
+  const code = symbol ? (error as unknown as Record<symbol, unknown>)[symbol] : undefined;
+  return typeof code === 'number' ? code : undefined;
 }
 
 /** A proxy result without statusCode counts as success, as API Gateway treats it. */

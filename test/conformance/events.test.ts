@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient } from '../helpers/ws-client.js';
 import { echo, openProbe, startTarget, type Target } from './target.js';
 
 const CLF = /^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}$/;
@@ -68,9 +69,25 @@ describe('conformance: event shapes', () => {
     await watcher.close();
   });
 
-  it('binary frames are refused: API Gateway closes the connection with 1003', async () => {
+  it('binary frames are refused: API Gateway closes the connection with 1003, and later frames go nowhere', async () => {
+    const watcher = await openProbe(target);
+    const watcherId = (await echo(watcher)).event.requestContext.connectionId;
     const client = await openProbe(target);
+
     client.socket.send(Buffer.from([0xde, 0xad]), { binary: true });
+    client.send({ action: 'notify', watcher: watcherId });
+
     expect((await client.closed).code).toBe(1003);
+    await expect(watcher.next(700)).rejects.toThrow(/no frame/);
+    await watcher.close();
+  });
+
+  it('query-string and header names such as constructor or __proto__ are ordinary names', async () => {
+    const client = await connectClient(`${target.wsUrl}?token=allow&constructor=1&__proto__=x&toString=y`, { headers: { 'X-Probe': 'yes', valueOf: 'z' } });
+    const { connectEvent } = await echo(client, { want: 'connectEvent' });
+    const query = connectEvent.queryStringParameters;
+    expect([query.constructor, query.toString, Object.hasOwn(query, '__proto__') && query['__proto__']]).toEqual(['1', 'y', 'x']);
+    expect(connectEvent.headers.valueOf).toBe('z');
+    await client.close();
   });
 });

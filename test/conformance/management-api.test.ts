@@ -94,8 +94,11 @@ describe('conformance: @connections Management API through the real SDK client',
     const error = await errorOf(sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'x'.repeat(128 * 1024 + 1) })));
     await sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'after' }));
 
+    const huge = await errorOf(sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'x'.repeat(300 * 1024) })));
+
     expect(error).toBeInstanceOf(PayloadTooLargeException);
     expect(error!.$metadata.httpStatusCode).toBe(413);
+    expect(huge?.name).toBe('PayloadTooLargeException');
     expect(await client.next()).toBe('after');
     await client.close();
   });

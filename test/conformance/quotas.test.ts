@@ -28,6 +28,19 @@ describe('conformance: payload (128 KB) and frame (32 KB) quotas', () => {
     expect((await client.closed).code).toBe(1009);
   });
 
+  it('$disconnect reports the 1009 the client saw', async () => {
+    const watcher = await openProbe(target);
+    const watcherId = (await echo(watcher)).event.requestContext.connectionId;
+    const client = await openProbe(target, { query: { watcher: watcherId } });
+
+    client.send({ action: 'silent', pad: 'x'.repeat(40 * 1024) });
+    const report = await watcher.next(10_000);
+
+    expect((await client.closed).code).toBe(1009);
+    expect(report.event.requestContext.disconnectStatusCode).toBe(1009);
+    await watcher.close();
+  });
+
   it('a single frame over 32 KB closes the connection with 1009 (browsers never fragment)', async () => {
     const client = await openProbe(target);
     client.send({ action: 'silent', pad: 'x'.repeat(40 * 1024) });

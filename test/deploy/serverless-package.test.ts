@@ -148,10 +148,12 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     return result;
   }
 
+  // An hour ago: old enough that a GoneException prunes the connection.
+  const connectedAt = Date.now() - 3_600_000;
   const eventFor = (connectionId: string, routeKey: string, eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT', body?: string) => {
     const base = websocketEvent();
     return websocketEvent({
-      requestContext: { ...base.requestContext, connectionId, routeKey, eventType, apiId: 'local', stage: 'local', domainName: '127.0.0.1' },
+      requestContext: { ...base.requestContext, connectionId, routeKey, eventType, connectedAt, apiId: 'local', stage: 'local', domainName: '127.0.0.1' },
       body,
     });
   };

@@ -1,4 +1,4 @@
-import { ConnectionGoneError, type ConnectionRecord, type ConnectionStore, type Logger, type Sender } from '../../src/core/index.js';
+import { ConnectionGoneError, type ConnectionRecord, type ConnectionStore, type Logger, type Member, type Sender } from '../../src/core/index.js';
 
 /** An in-memory ConnectionStore that pages like DynamoDB does. */
 export class FakeStore implements ConnectionStore {
@@ -12,15 +12,19 @@ export class FakeStore implements ConnectionStore {
     this.rooms.get(room)!.add(connection.connectionId);
   }
 
-  async remove(connectionId: string) {
+  readonly removed: { connectionId: string; rooms: string[] }[] = [];
+
+  async remove(connectionId: string, rooms: string[] = []) {
+    this.removed.push({ connectionId, rooms });
     this.connections.delete(connectionId);
     for (const members of this.rooms.values()) members.delete(connectionId);
   }
 
-  async *members(room: string) {
-    const live = [...(this.rooms.get(room) ?? [])].filter(
-      (id) => (this.connections.get(id)?.expiresAt ?? 0) > this.nowSeconds(),
-    );
+  async *members(room: string): AsyncIterable<Member[]> {
+    const live = [...(this.rooms.get(room) ?? [])]
+      .map((id) => this.connections.get(id))
+      .filter((record): record is ConnectionRecord => (record?.expiresAt ?? 0) > this.nowSeconds())
+      .map(({ connectionId, connectedAt }) => ({ connectionId, connectedAt }));
     for (let i = 0; i < live.length; i += this.pageSize) yield live.slice(i, i + this.pageSize);
   }
 }

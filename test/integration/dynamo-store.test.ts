@@ -1,16 +1,17 @@
 import { PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoStore } from '../../src/aws/dynamo-store.js';
-import type { ConnectionStore } from '../../src/core/index.js';
+import type { ConnectionStore, Member } from '../../src/core/index.js';
 import type { EmbeddedDynamo } from '../../src/local/dynamodb.js';
 import { startTestDynamo } from '../helpers/dynamo.js';
 
 const NOW = 1_700_000_000_000;
 const LIVE = NOW / 1000 + 3600;
 
-async function collect(pages: AsyncIterable<string[]>): Promise<string[][]> {
+/** Member ids, page by page. */
+async function collect(pages: AsyncIterable<Member[]>): Promise<string[][]> {
   const all: string[][] = [];
-  for await (const page of pages) all.push(page);
+  for await (const page of pages) all.push(page.map((member) => member.connectionId));
   return all;
 }
 
@@ -29,12 +30,13 @@ describe('DynamoDB connection store (dynalite, real SDK)', () => {
     await dynamo.close();
   });
 
-  it('lists the members of a room with a Query, and remove() deletes every item of a connection', async () => {
+  it('lists the members of a room (with connectedAt) by Query, and remove() deletes every item of a connection', async () => {
     await store.add({ connectionId: 'a1', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r1');
     await store.add({ connectionId: 'a2', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r1');
     await store.add({ connectionId: 'b1', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r2');
 
     expect((await collect(store.members('r1'))).flat().sort()).toEqual(['a1', 'a2']);
+    for await (const page of store.members('r2')) expect(page).toEqual([{ connectionId: 'b1', connectedAt: NOW }]);
 
     await store.remove('a1');
     expect((await collect(store.members('r1'))).flat()).toEqual(['a2']);
@@ -49,7 +51,7 @@ describe('DynamoDB connection store (dynalite, real SDK)', () => {
     const { Items } = await client.send(new ScanCommand({ TableName: tableName }));
     const meta = Items!.find((item) => item.pk?.S === 'CONN#m1');
 
-    expect(meta).toMatchObject({ sk: { S: 'META' }, sourceIp: { S: '198.51.100.7' }, connectedAt: { N: String(NOW) }, expiresAt: { N: String(LIVE) } });
+    expect(meta).toMatchObject({ sk: { S: 'META' }, sourceIp: { S: '198.51.100.7' }, connectedAt: { N: String(NOW) }, expiresAt: { N: String(LIVE) }, rooms: { SS: ['meta'] } });
   });
 
   it('ignores expired items that TTL has not deleted yet', async () => {
@@ -79,12 +81,23 @@ describe('DynamoDB connection store (dynalite, real SDK)', () => {
     await expect(store.remove('never-seen')).resolves.toBeUndefined();
   });
 
+  it('removes a membership that outlived its record when told the room (a $connect that failed halfway)', async () => {
+    await client.send(new PutItemCommand({
+      TableName: tableName,
+      Item: { pk: { S: 'ROOM#orphans' }, sk: { S: 'CONN#orphan' }, connectionId: { S: 'orphan' }, connectedAt: { N: '0' }, expiresAt: { N: String(LIVE) } },
+    }));
+
+    await store.remove('orphan', ['orphans']);
+
+    expect((await collect(store.members('orphans'))).flat()).toEqual([]);
+  });
+
   it('removes a connection with more than 25 items (several BatchWrite calls)', async () => {
     for (let i = 0; i < 30; i++) {
       await store.add({ connectionId: 'many', connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, `room${i}`);
     }
 
-    await store.remove('many');
+    await store.remove('many', Array.from({ length: 30 }, (_, i) => `room${i}`));
 
     const { Items } = await client.send(new ScanCommand({ TableName: tableName }));
     expect(Items!.filter((item) => item.connectionId?.S === 'many')).toEqual([]);

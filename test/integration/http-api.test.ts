@@ -52,6 +52,11 @@ describe('HTTP API through Fastify inject', () => {
     expect(sender.sent.length).toBe(before);
   });
 
+  it('POST /messages accepts the JSON content type in any case', async () => {
+    const response = await app.inject({ method: 'POST', url: '/messages', payload: '{"data":1}', headers: { 'content-type': 'Application/JSON; charset=UTF-8' } });
+    expect(response.statusCode).toBe(202);
+  });
+
   it('POST /messages with another content type is a 415', async () => {
     const response = await app.inject({ method: 'POST', url: '/messages', payload: 'data=1', headers: { 'content-type': 'text/plain' } });
     expect(response.statusCode).toBe(415);

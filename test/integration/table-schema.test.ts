@@ -8,13 +8,12 @@ describe('infra/connections-table.yml', () => {
   const table = service.tables.find((t) => t.logicalId === 'ConnectionsTable')!;
   const p = table.properties as any;
 
-  it('declares the keys, index and TTL attribute the store relies on', () => {
+  it('declares the keys and TTL attribute the store relies on, and no index it does not use', () => {
     expect(p.KeySchema).toEqual([
       { AttributeName: TABLE_LAYOUT.partitionKey, KeyType: 'HASH' },
       { AttributeName: TABLE_LAYOUT.sortKey, KeyType: 'RANGE' },
     ]);
-    const index = p.GlobalSecondaryIndexes.find((i: any) => i.IndexName === TABLE_LAYOUT.byConnectionIndex);
-    expect(index.KeySchema[0]).toEqual({ AttributeName: TABLE_LAYOUT.byConnectionKey, KeyType: 'HASH' });
+    expect(p.GlobalSecondaryIndexes).toBeUndefined();
     expect(p.TimeToLiveSpecification).toEqual({ AttributeName: TABLE_LAYOUT.ttlAttribute, Enabled: true });
   });
 

@@ -15,6 +15,8 @@ describe('authorizer decisions', () => {
     // '*/*' needs a slash after the stage that $connect does not have.
     [policy('Allow', 'arn:aws:execute-api:us-east-1:000000000000:local/dev/*/*'), false],
     [policy('Allow', ARN, 's3:GetObject'), false],
+    // IAM actions are case-insensitive.
+    [policy('Allow', ARN, 'execute-api:invoke'), true],
     [policy('Deny', ARN), false],
   ])('%j → allowed %s', (result, allowed) => {
     expect(decide({ result }, ARN).allowed).toBe(allowed);

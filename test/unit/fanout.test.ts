@@ -1,49 +1,61 @@
 import { describe, expect, it } from 'vitest';
-import { fanOut } from '../../src/core/index.js';
+import { CONNECT_GRACE_MS, fanOut, type Member } from '../../src/core/index.js';
 import { FakeSender, FakeStore, recordingLogger } from '../helpers/fakes.js';
 
-async function* pages(...lists: string[][]) {
+const NOW = 1_700_000_000_000;
+const clock = { now: () => NOW };
+const old = (connectionId: string): Member => ({ connectionId, connectedAt: NOW - CONNECT_GRACE_MS - 1 });
+
+async function* pages(...lists: Member[][]) {
   for (const list of lists) yield list;
 }
 
 describe('fanOut', () => {
   it('delivers to every recipient across pages, never more than `concurrency` at once', async () => {
     const sender = new FakeSender();
-    const ids = Array.from({ length: 50 }, (_, i) => `c${i}`);
+    const members = Array.from({ length: 50 }, (_, i) => old(`c${i}`));
 
-    const result = await fanOut(pages(ids.slice(0, 20), ids.slice(20)), 'payload', {
-      sender, store: new FakeStore(), logger: recordingLogger(), concurrency: 4,
+    const result = await fanOut('r', pages(members.slice(0, 20), members.slice(20)), 'payload', {
+      sender, store: new FakeStore(), logger: recordingLogger(), clock, concurrency: 4,
     });
 
     expect(result).toEqual({ delivered: 50, gone: 0, failed: 0 });
-    expect(sender.sent.map((s) => s.connectionId).sort()).toEqual([...ids].sort());
+    expect(sender.sent.map((s) => s.connectionId).sort()).toEqual(members.map((m) => m.connectionId).sort());
     expect(sender.maxInFlight).toBe(4);
   });
 
-  it('prunes gone connections and keeps delivering to the rest', async () => {
+  it('prunes gone connections from the room being broadcast to, and keeps delivering to the rest', async () => {
     const sender = new FakeSender();
     sender.gone.add('b');
     const store = new FakeStore();
-    for (const id of ['a', 'b', 'c']) await store.add({ connectionId: id, connectedAt: 0, sourceIp: '::1', expiresAt: 2e9 }, 'default');
 
-    const result = await fanOut(pages(['a', 'b', 'c']), 'x', { sender, store, logger: recordingLogger(), concurrency: 2 });
+    const result = await fanOut('lobby', pages([old('a'), old('b'), old('c')]), 'x', { sender, store, logger: recordingLogger(), clock, concurrency: 2 });
 
     expect(result).toEqual({ delivered: 2, gone: 1, failed: 0 });
-    expect(store.connections.has('b')).toBe(false);
-    expect(store.connections.has('a')).toBe(true);
+    expect(store.removed).toEqual([{ connectionId: 'b', rooms: ['lobby'] }]);
+  });
+
+  it('does not prune a connection still inside its $connect window (API Gateway answers Gone until $connect returns)', async () => {
+    const sender = new FakeSender();
+    sender.gone.add('new');
+    const store = new FakeStore();
+
+    const result = await fanOut('r', pages([{ connectionId: 'new', connectedAt: NOW - 50 }]), 'x', { sender, store, logger: recordingLogger(), clock, concurrency: 2 });
+
+    expect(result).toEqual({ delivered: 0, gone: 1, failed: 0 });
+    expect(store.removed).toEqual([]);
   });
 
   it('logs other failures without stopping delivery or pruning', async () => {
     const sender = new FakeSender();
     sender.failing.add('a');
     const store = new FakeStore();
-    await store.add({ connectionId: 'a', connectedAt: 0, sourceIp: '::1', expiresAt: 2e9 }, 'default');
     const logger = recordingLogger();
 
-    const result = await fanOut(pages(['a', 'b']), 'x', { sender, store, logger, concurrency: 8 });
+    const result = await fanOut('r', pages([old('a'), old('b')]), 'x', { sender, store, logger, clock, concurrency: 8 });
 
     expect(result).toEqual({ delivered: 1, gone: 0, failed: 1 });
-    expect(store.connections.has('a')).toBe(true);
+    expect(store.removed).toEqual([]);
     expect(logger.lines).toEqual([expect.objectContaining({ level: 'warn', message: 'delivery failed' })]);
   });
 
@@ -53,7 +65,7 @@ describe('fanOut', () => {
     const logger = recordingLogger();
     const store = { remove: async () => { throw new Error('table busy'); } };
 
-    const result = await fanOut(pages(['a', 'b']), 'x', { sender, store, logger, concurrency: 8 });
+    const result = await fanOut('r', pages([old('a'), old('b')]), 'x', { sender, store, logger, clock, concurrency: 8 });
 
     expect(result).toEqual({ delivered: 1, gone: 1, failed: 0 });
     expect(logger.lines[0]?.message).toBe('could not prune gone connection');

@@ -80,3 +80,21 @@ describe('strings that are not Serverless variables', () => {
     expect(resolveVariables(config, sources({ stage: 'x' }))).toEqual({ ...config, stage: 'x' });
   });
 });
+
+describe('variable precedence and resolved values', () => {
+  it('${sls:stage} follows --stage before provider.stage, as the framework does', () => {
+    expect(resolveVariables({ provider: { stage: 'prod' }, s: '${sls:stage}' }, sources({ stage: 'local' })).s).toBe('local');
+    expect(resolveVariables({ provider: { stage: 'prod' }, s: '${sls:stage}' }, sources()).s).toBe('prod');
+  });
+
+  it('a resolved value that looks like a variable is kept as it is', () => {
+    expect(resolveVariables({ a: 'x-${env:V}' }, sources({}, { V: '${ss:w}' })).a).toBe('x-${ss:w}');
+    expect(resolveVariables({ a: '${env:V}' }, sources({}, { V: '${self:a}' })).a).toBe('${self:a}');
+  });
+
+  it('${param:...} reads the params of the stage, then the defaults', () => {
+    const config = { params: { prod: { days: 30 }, default: { days: 7 } }, a: '${param:days}' };
+    expect(resolveVariables(config, sources({ stage: 'prod' })).a).toBe(30);
+    expect(resolveVariables(config, sources({ stage: 'dev' })).a).toBe(7);
+  });
+});

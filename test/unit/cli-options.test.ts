@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { parseDevOptions, UsageError } from '../../src/local/cli-options.js';
+
+describe('npm run dev options', () => {
+  it('reads ports from flags before the environment, and limits from flags', () => {
+    const options = parseDevOptions(['--ws-port', '4001', '--idle-timeout', '30', '--max-frame-bytes', '65536'], { HTTP_PORT: '4000', WS_PORT: '9' })!;
+    expect(options).toMatchObject({ httpPort: 4000, wsPort: 4001, limits: { idleTimeoutSeconds: 30, maxFrameBytes: 65536 } });
+  });
+
+  it.each([
+    [['--http-port', '70000'], /--http-port \/ HTTP_PORT must be a port number/],
+    [['--idle-timeout', '0'], /--idle-timeout must be a positive number/],
+    [['--idle-timeout', '9999999999'], /--idle-timeout must be at most 2147483 seconds/],
+    [['--max-concurrency', '0'], /--max-concurrency must be a positive integer/],
+    [['--no-such-flag'], /no-such-flag/],
+  ])('%j is refused with a message naming the option', (argv, message) => {
+    expect(() => parseDevOptions(argv, {})).toThrow(UsageError);
+    expect(() => parseDevOptions(argv, {})).toThrow(message);
+  });
+});
