@@ -19,8 +19,8 @@ export function startRawServer(): Promise<BenchTarget> {
 }
 
 /** `npm run dev` (WebSocket side only), in its own process, as a developer runs it. */
-export function startDevServer(): Promise<BenchTarget> {
-  return startProcess('edge relay', ['--import', 'tsx', resolve(ROOT, 'src/local/dev.ts'), '--http-port', '0', '--ws-port', '0'], /WebSocket API\s+(ws:\/\/\S+)/);
+export function startDevServer(nodeArgs: string[] = []): Promise<BenchTarget> {
+  return startProcess('edge relay', [...nodeArgs, '--import', 'tsx', resolve(ROOT, 'src/local/dev.ts'), '--http-port', '0', '--ws-port', '0'], /WebSocket API\s+(ws:\/\/\S+)/);
 }
 
 /** A deployed stage or another server: nothing to start, no memory figure. */

@@ -5,9 +5,9 @@ import type { RelayConfig } from './config.js';
 import { createDynamoStore } from './dynamo-store.js';
 import { jsonLogger } from './logger.js';
 import { createManagementSender } from './management-sender.js';
+import { createSignedHttpSender } from './signed-http-sender.js';
 
 const systemClock: Clock = { now: () => Date.now() };
-
 
 /** Static credentials for local endpoints; on AWS the SDK's default provider chain is used. */
 export interface Credentials {
@@ -24,9 +24,9 @@ export function createRelayFactory(config: RelayConfig, credentials?: Credential
   return (managementEndpoint) => {
     let relay = relays.get(managementEndpoint);
     if (!relay) {
-      const sender: Sender = createManagementSender(
-        new ApiGatewayManagementApiClient({ region: config.region, endpoint: managementEndpoint, credentials }),
-      );
+      const sender: Sender = config.managementSender === 'sdk'
+        ? createManagementSender(new ApiGatewayManagementApiClient({ region: config.region, endpoint: managementEndpoint, credentials }))
+        : createSignedHttpSender({ endpoint: managementEndpoint, region: config.region, credentials, maxSockets: config.fanoutConcurrency });
       relay = createRelay({
         store,
         sender,

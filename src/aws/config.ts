@@ -13,6 +13,8 @@ export interface RelayConfig {
   managementApiUrl?: string;
   /** Another DynamoDB (dynalite, DynamoDB Local); the SDK also honours AWS_ENDPOINT_URL_DYNAMODB. */
   dynamodbEndpoint?: string;
+  /** How PostToConnection is sent: `signed-http` (lean, default) or `sdk` (the SDK client). */
+  managementSender: 'signed-http' | 'sdk';
   /** The WebSocket URL the chat page connects to (HTTP function only). */
   websocketUrl?: string;
 }
@@ -30,6 +32,7 @@ export function loadConfig(env: Env): RelayConfig {
     managementApiUrl: env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || env.MANAGEMENT_API_URL || undefined,
     // Read here (the SDK would read AWS_ENDPOINT_URL_DYNAMODB itself, but only from process.env).
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || undefined,
+    managementSender: oneOf(env, 'MANAGEMENT_SENDER', ['signed-http', 'sdk'] as const, 'signed-http'),
     websocketUrl: env.WEBSOCKET_URL || undefined,
   };
 }
@@ -48,6 +51,15 @@ function required(env: Env, name: string): string {
   const value = env[name];
   if (!value) throw new ConfigError(`environment variable ${name} is required but not set`);
   return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`environment variable ${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
 }
 
 function positiveInteger(env: Env, name: string, fallback: number): number {

@@ -1,0 +1,148 @@
+import WebSocket from 'ws';
+import type { BenchTarget } from './targets.js';
+
+/** One closed-loop fan-out run: N clients, M broadcasts, each sent once all have the previous. */
+export interface FanoutRun {
+  target: string;
+  clients: number;
+  broadcasts: number;
+  connectionsPerSecond: number;
+  /** Server memory per open connection, bytes (undefined for remote targets). */
+  memoryPerConnection?: number;
+  /** Time until the last client has a broadcast, ms. */
+  completion: { p50: number; p99: number; mean: number };
+  /** Time until each single client has a broadcast, ms. */
+  delivery: { p50: number; p99: number };
+  deliveriesPerSecond: number;
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  /** Broadcasts that did not reach every client within the per-broadcast timeout. */
+  timedOut: number;
+}
+
+export interface ScenarioOptions {
+  clients: number;
+  broadcasts: number;
+  /** Connections opened at once. */
+  connectConcurrency?: number;
+  /** Give up on a broadcast after this long. */
+  broadcastTimeoutMs?: number;
+}
+
+interface Client {
+  socket: WebSocket;
+  seen: Set<number>;
+  last: number;
+  duplicated: number;
+  reordered: number;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/**
+ * Connects N clients to `target`, then sends M messages from client 0, each once every client has
+ * the previous one, and measures what each client receives. Both the raw server and Edge Relay
+ * put the sent `data` under `.data`, so one parser serves both.
+ */
+export async function runFanout(target: BenchTarget, options: ScenarioOptions): Promise<FanoutRun> {
+  const { clients: n, broadcasts: m } = options;
+  const connectConcurrency = options.connectConcurrency ?? 100;
+  const broadcastTimeoutMs = options.broadcastTimeoutMs ?? 30_000;
+  await settle();
+  const rssBefore = target.rssBytes();
+
+  const clients: Client[] = [];
+  let onReceive: (client: Client, seq: number) => void = () => {};
+  const connectOne = () => new Promise<void>((resolve, reject) => {
+    const socket = new WebSocket(target.wsUrl, { perMessageDeflate: false });
+    const client: Client = { socket, seen: new Set(), last: -1, duplicated: 0, reordered: 0 };
+    socket.on('message', (data) => {
+      const seq = (JSON.parse(data.toString()) as { data?: { seq?: number } }).data?.seq;
+      if (typeof seq !== 'number') return;
+      if (client.seen.has(seq)) client.duplicated++;
+      else if (seq < client.last) client.reordered++;
+      client.seen.add(seq);
+      client.last = Math.max(client.last, seq);
+      onReceive(client, seq);
+    });
+    socket.once('open', () => {
+      clients.push(client);
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+
+  const connectStarted = performance.now();
+  for (let opened = 0; opened < n; opened += connectConcurrency) {
+    await Promise.all(Array.from({ length: Math.min(connectConcurrency, n - opened) }, connectOne));
+  }
+  const connectSeconds = (performance.now() - connectStarted) / 1000;
+  await settle();
+  const rssAfter = target.rssBytes();
+
+  const completions: number[] = [];
+  const deliveries: number[] = [];
+  let timedOut = 0;
+  const loopStarted = performance.now();
+  for (let seq = 0; seq < m; seq++) {
+    const sentAt = performance.now();
+    let remaining = n;
+    const done = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), broadcastTimeoutMs);
+      onReceive = (_client, received) => {
+        if (received !== seq) return;
+        deliveries.push(performance.now() - sentAt);
+        if (--remaining === 0) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
+    });
+    clients[0]!.socket.send(JSON.stringify({ action: 'sendmessage', data: { seq } }));
+    if (await done) completions.push(performance.now() - sentAt);
+    else timedOut++;
+  }
+  const loopSeconds = (performance.now() - loopStarted) / 1000;
+  // Late or duplicate frames still count against their client.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+
+  const result: FanoutRun = {
+    target: target.name,
+    clients: n,
+    broadcasts: m,
+    connectionsPerSecond: n / connectSeconds,
+    memoryPerConnection: rssBefore !== undefined && rssAfter !== undefined ? Math.max(0, rssAfter - rssBefore) / n : undefined,
+    completion: summarize(completions),
+    delivery: { p50: percentile(sorted(deliveries), 50), p99: percentile(sorted(deliveries), 99) },
+    deliveriesPerSecond: deliveries.length / loopSeconds,
+    lost: clients.reduce((sum, c) => sum + (m - c.seen.size), 0),
+    duplicated: clients.reduce((sum, c) => sum + c.duplicated, 0),
+    reordered: clients.reduce((sum, c) => sum + c.reordered, 0),
+    timedOut,
+  };
+
+  await Promise.all(clients.map((c) => new Promise<void>((resolve) => {
+    c.socket.once('close', () => resolve());
+    c.socket.close();
+    setTimeout(() => {
+      c.socket.terminate();
+      resolve();
+    }, 5_000).unref();
+  })));
+  return result;
+}
+
+function sorted(values: number[]): number[] {
+  return [...values].sort((a, b) => a - b);
+}
+
+function summarize(values: number[]): { p50: number; p99: number; mean: number } {
+  const s = sorted(values);
+  return { p50: percentile(s, 50), p99: percentile(s, 99), mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length) };
+}
+
+/** Lets the server finish what it was doing (GC, $disconnects) before a memory reading. */
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}

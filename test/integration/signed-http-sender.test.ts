@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createManagementSender } from '../../src/aws/management-sender.js';
+import { createSignedHttpSender } from '../../src/aws/signed-http-sender.js';
+import { ConnectionGoneError, type Sender } from '../../src/core/index.js';
+
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+
+interface Captured { method: string; url: string; headers: IncomingMessage['headers']; body: Buffer }
+
+/** A scripted @connections: answers from `script` in turn and records each request. */
+function scriptedServer(): { start(): Promise<string>; script: ((req: Captured) => [number, Record<string, string>, string])[]; seen: Captured[]; server: Server } {
+  const seen: Captured[] = [];
+  const script: ((req: Captured) => [number, Record<string, string>, string])[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const captured = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) };
+      seen.push(captured);
+      const [status, headers, body] = (script.shift() ?? (() => [200, {}, '']))(captured);
+      res.writeHead(status, headers).end(body);
+    });
+  });
+  return {
+    server, script, seen,
+    start: () => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`))),
+  };
+}
+
+const gone = (): [number, Record<string, string>, string] => [410, { 'x-amzn-ErrorType': 'GoneException' }, '{"message":null}'];
+
+describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
+  const fake = scriptedServer();
+  let endpoint: string;
+  let lean: Sender;
+  let sdk: Sender;
+  let sdkClient: ApiGatewayManagementApiClient;
+
+  beforeAll(async () => {
+    endpoint = await fake.start();
+    lean = createSignedHttpSender({ endpoint, region: 'us-east-1', credentials, maxAttempts: 3 });
+    sdkClient = new ApiGatewayManagementApiClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 3 });
+    sdk = createManagementSender(sdkClient);
+  });
+  afterEach(() => {
+    fake.seen.length = 0;
+    fake.script.length = 0;
+  });
+  afterAll(() => {
+    sdkClient.destroy();
+    fake.server.close();
+  });
+
+  it('sends the same request line and body as the SDK, with a valid SigV4 signature', async () => {
+    const id = 'Ab+/=c!d';
+    await sdk.send(id, '{"x":1}');
+    await lean.send(id, '{"x":1}');
+    const [viaSdk, viaLean] = fake.seen;
+
+    expect(viaLean!.method).toBe('POST');
+    expect(viaLean!.url).toBe(viaSdk!.url);
+    expect(viaLean!.body.toString()).toBe('{"x":1}');
+    // Re-sign what arrived, at the time it claims: the signature must match.
+    const signer = new SignatureV4({ service: 'execute-api', region: 'us-east-1', credentials, sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
+    const amzDate = String(viaLean!.headers['x-amz-date']);
+    const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+    const resigned = await signer.sign({
+      method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: viaLean!.url, query: {},
+      headers: { host: String(viaLean!.headers.host), 'content-type': String(viaLean!.headers['content-type']) },
+      body: viaLean!.body,
+    }, { signingDate });
+    expect(viaLean!.headers.authorization).toBe(resigned.headers.authorization);
+    expect(viaLean!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=[0-9a-f]{64}$/);
+  });
+
+  it('410 GoneException → ConnectionGoneError from both, without retrying', async () => {
+    for (const sender of [sdk, lean]) {
+      fake.script.push(gone);
+      const error = await sender.send('c1', 'x').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConnectionGoneError);
+      expect(((error as ConnectionGoneError).cause as Error).name).toBe('GoneException');
+    }
+    expect(fake.seen).toHaveLength(2);
+  });
+
+  it.each([
+    [413, 'PayloadTooLargeException'],
+    [403, 'ForbiddenException'],
+  ])('%i %s keeps AWS\'s error name and status, like the SDK', async (status, type) => {
+    for (const sender of [sdk, lean]) {
+      fake.script.push(() => [status, { 'x-amzn-ErrorType': `${type}:http://internal`, 'content-type': 'application/json' }, '{"message":"nope"}']);
+      const error = await sender.send('c1', 'x').catch((e: unknown) => e) as Error & { $metadata: { httpStatusCode: number } };
+      expect(error.name).toBe(type);
+      expect(error.$metadata.httpStatusCode).toBe(status);
+    }
+  });
+
+  it('retries throttling (429) and 5xx like the SDK\'s standard mode, then succeeds', async () => {
+    fake.script.push(() => [429, { 'x-amzn-ErrorType': 'LimitExceededException' }, '{}'], () => [503, {}, '']);
+    await expect(lean.send('c1', 'x')).resolves.toBeUndefined();
+    expect(fake.seen).toHaveLength(3);
+  });
+
+  it('gives up after maxAttempts with the last error', async () => {
+    fake.script.push(...Array.from({ length: 3 }, () => (): [number, Record<string, string>, string] => [429, { 'x-amzn-ErrorType': 'LimitExceededException' }, '{"message":"slow down"}']));
+    const error = await lean.send('c1', 'x').catch((e: unknown) => e) as Error;
+    expect(error.name).toBe('LimitExceededException');
+    expect(error.message).toBe('slow down');
+    expect(fake.seen).toHaveLength(3);
+  });
+});
