@@ -7,8 +7,10 @@ export interface FanoutRun {
   clients: number;
   broadcasts: number;
   connectionsPerSecond: number;
-  /** Server memory per open connection, bytes (undefined for remote targets). */
+  /** Server memory per open connection after a full GC, bytes: heap + external (undefined for remote targets). */
   memoryPerConnection?: number;
+  /** The same from the process's resident set, which also moves with heap sizing: context only. */
+  rssPerConnection?: number;
   /** Time until the last client has a broadcast, ms. */
   completion: { p50: number; p99: number; mean: number };
   /** Time until each single client has a broadcast, ms. */
@@ -49,8 +51,10 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
   const { clients: n, broadcasts: m } = options;
   const connectConcurrency = options.connectConcurrency ?? 100;
   const broadcastTimeoutMs = options.broadcastTimeoutMs ?? 30_000;
-  await settle();
-  const rssBefore = target.rssBytes();
+  // Warm up with the same storm first: the sandboxes it starts (each a worker thread with its own
+  // heap) and the heaps it grows would otherwise be counted as memory per connection.
+  await warmUp(target, n, connectConcurrency);
+  const memoryBefore = await settle(target);
 
   const clients: Client[] = [];
   let onReceive: (client: Client, seq: number) => void = () => {};
@@ -78,8 +82,7 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
     await Promise.all(Array.from({ length: Math.min(connectConcurrency, n - opened) }, connectOne));
   }
   const connectSeconds = (performance.now() - connectStarted) / 1000;
-  await settle();
-  const rssAfter = target.rssBytes();
+  const memoryAfter = await settle(target);
 
   const completions: number[] = [];
   const deliveries: number[] = [];
@@ -112,7 +115,8 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
     clients: n,
     broadcasts: m,
     connectionsPerSecond: n / connectSeconds,
-    memoryPerConnection: rssBefore !== undefined && rssAfter !== undefined ? Math.max(0, rssAfter - rssBefore) / n : undefined,
+    memoryPerConnection: memoryBefore && memoryAfter ? (memoryAfter.retainedBytes - memoryBefore.retainedBytes) / n : undefined,
+    rssPerConnection: memoryBefore && memoryAfter ? (memoryAfter.rssBytes - memoryBefore.rssBytes) / n : undefined,
     completion: summarize(completions),
     delivery: { p50: percentile(sorted(deliveries), 50), p99: percentile(sorted(deliveries), 99) },
     deliveriesPerSecond: deliveries.length / loopSeconds,
@@ -133,6 +137,26 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
   return result;
 }
 
+async function warmUp(target: BenchTarget, count: number, concurrency: number): Promise<void> {
+  for (let round = 0; round < 1; round++) {
+    const sockets: WebSocket[] = [];
+    for (let opened = 0; opened < count; opened += concurrency) {
+      await Promise.all(Array.from({ length: Math.min(concurrency, count - opened) }, () => new Promise<void>((resolve, reject) => {
+        const socket = new WebSocket(target.wsUrl);
+        socket.once('open', () => resolve());
+        socket.once('error', reject);
+        sockets.push(socket);
+      })));
+    }
+    sockets[0]!.send(JSON.stringify({ action: 'sendmessage', data: { seq: -1 } }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await Promise.all(sockets.map((socket) => new Promise((resolve) => {
+      socket.once('close', resolve);
+      socket.close();
+    })));
+  }
+}
+
 function sorted(values: number[]): number[] {
   return [...values].sort((a, b) => a - b);
 }
@@ -142,7 +166,18 @@ function summarize(values: number[]): { p50: number; p99: number; mean: number }
   return { p50: percentile(s, 50), p99: percentile(s, 99), mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length) };
 }
 
-/** Lets the server finish what it was doing (GC, $disconnects) before a memory reading. */
-async function settle(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 500));
+/**
+ * Waits until the server is quiet (under 5 % of a core for half a second: the $disconnects of a
+ * warm-up are done), then has it collect its garbage, so a memory reading shows what it keeps.
+ */
+async function settle(target: BenchTarget, maxWaitMs = 30_000): Promise<{ rssBytes: number; retainedBytes: number } | undefined> {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const deadline = Date.now() + maxWaitMs;
+  for (let before = target.cpuSeconds(); before !== undefined && Date.now() < deadline; ) {
+    await sleep(500);
+    const now = target.cpuSeconds()!;
+    if (now - before < 0.025) break;
+    before = now;
+  }
+  return target.memory();
 }

@@ -8,8 +8,10 @@ const ROOT = resolve(import.meta.dirname, '..');
 export interface BenchTarget {
   name: string;
   wsUrl: string;
-  /** Resident memory of the server process in bytes; undefined for remote targets. */
-  rssBytes(): number | undefined;
+  /** After a full garbage collection (SIGUSR2): what the server holds; undefined for remote targets. */
+  memory(): Promise<{ rssBytes: number; retainedBytes: number } | undefined>;
+  /** CPU seconds the server process has used so far; undefined for remote targets. */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -25,7 +27,7 @@ export function startDevServer(nodeArgs: string[] = []): Promise<BenchTarget> {
 
 /** A deployed stage or another server: nothing to start, no memory figure. */
 export function remoteTarget(wsUrl: string): BenchTarget {
-  return { name: 'remote', wsUrl, rssBytes: () => undefined, stop: async () => {} };
+  return { name: 'remote', wsUrl, memory: async () => undefined, cpuSeconds: () => undefined, stop: async () => {} };
 }
 
 function startProcess(name: string, args: string[], urlPattern: RegExp): Promise<BenchTarget> {
@@ -35,6 +37,7 @@ function startProcess(name: string, args: string[], urlPattern: RegExp): Promise
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   let output = '';
+  const memoryWaiters: ((memory: { rssBytes: number; retainedBytes: number }) => void)[] = [];
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start: ${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
@@ -43,11 +46,18 @@ function startProcess(name: string, args: string[], urlPattern: RegExp): Promise
       if (!match) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
-      child.stdout!.resume();
+      // Keep draining the server's output (a full pipe would stall it) and pick out memory reports.
+      child.stdout!.on('data', (data: Buffer) => {
+        for (const report of data.toString().matchAll(/^memory (\{.*\})$/gm)) memoryWaiters.shift()?.(JSON.parse(report[1]!));
+      });
       resolvePromise({
         name,
         wsUrl: match[1]!,
-        rssBytes: () => readRss(child.pid!),
+        memory: () => new Promise((resolveMemory) => {
+          memoryWaiters.push(resolveMemory);
+          child.kill('SIGUSR2');
+        }),
+        cpuSeconds: () => readCpuSeconds(child.pid!),
         stop: () => new Promise((done) => {
           child.once('exit', () => done());
           child.kill('SIGTERM');
@@ -55,16 +65,18 @@ function startProcess(name: string, args: string[], urlPattern: RegExp): Promise
       });
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (output.length < 100_000) output += chunk;
+    });
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${output}`)));
   });
 }
 
-function readRss(pid: number): number | undefined {
+/** utime + stime of a process, from /proc (clock ticks of 1/100 s on Linux). */
+function readCpuSeconds(pid: number): number | undefined {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+) kB/.exec(status);
-    return kb ? Number(kb[1]) * 1024 : undefined;
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return undefined;
   }

@@ -3,9 +3,6 @@ import type { WebSocket } from 'ws';
 import { CLOSE } from './limits.js';
 import type { ConnectionIdentity } from './events.js';
 
-/** Bodies past this are not even read; beyond the 128 KB quota, the exact ceiling matters little. */
-const BODY_CEILING_BYTES = 16 * 1024 * 1024;
-
 /** A live connection as the emulator tracks it. */
 export interface LocalConnection extends ConnectionIdentity {
   socket: WebSocket;
@@ -19,25 +16,20 @@ export interface LocalConnection extends ConnectionIdentity {
 
 export interface ConnectionsApiOptions {
   connections: Map<string, LocalConnection>;
-  maxMessageBytes: number;
   /** The only stage `/{stage}/@connections` answers for. */
   stage: string;
 }
 
 /**
- * The Management API (`@connections`), at the root and under any stage, so the real
- * `@aws-sdk/client-apigatewaymanagementapi` client works against the emulator unchanged.
- * Requests are not signature-checked.
+ * GetConnection and DeleteConnection of the Management API (`@connections`), at the root and
+ * under the stage, so the real `@aws-sdk/client-apigatewaymanagementapi` client works against the
+ * emulator unchanged. PostToConnection, the hot path, is post-to-connection.ts. Requests are not
+ * signature-checked.
  */
-export async function connectionsApi(app: FastifyInstance, { connections, maxMessageBytes, stage }: ConnectionsApiOptions): Promise<void> {
-  // PostToConnection's body is the raw message, whatever content type the SDK labels it with.
-  // The size is checked in the route, so the answer is AWS's PayloadTooLargeException.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_CEILING_BYTES }, (_request, body, done) => done(null, body));
-  // Whatever Fastify itself rejects (a body past the ceiling, a malformed URL) still answers
-  // in AWS's error shape, so SDK clients see an AWS error name.
+export async function connectionsApi(app: FastifyInstance, { connections, stage }: ConnectionsApiOptions): Promise<void> {
+  // Whatever Fastify itself rejects (a malformed URL) still answers in AWS's error shape, so SDK
+  // clients see an AWS error name.
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
-    if (error.statusCode === 413) return awsError(reply, 413, 'PayloadTooLargeException', 'Request payload too large');
     if (error.statusCode !== undefined && error.statusCode < 500) return awsError(reply, 400, 'BadRequestException', error.message);
     return awsError(reply, 500, 'InternalServerErrorException', 'Internal server error');
   });
@@ -49,18 +41,6 @@ export async function connectionsApi(app: FastifyInstance, { connections, maxMes
     const params = request.params as { stage?: string };
     if (params.stage !== undefined && params.stage !== stage) return awsError(reply, 403, 'ForbiddenException', 'Forbidden');
   });
-
-  const post = async (request: Request, reply: FastifyReply) => {
-    const connection = connections.get(request.params.connectionId);
-    if (!connection) return gone(reply);
-    const data = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
-    if (data.length > maxMessageBytes) {
-      return awsError(reply, 413, 'PayloadTooLargeException', `Message payload exceeds the ${maxMessageBytes} byte limit`);
-    }
-    connection.socket.send(data, { binary: false });
-    connection.touch();
-    return reply.code(200).send();
-  };
 
   const get = async (request: Request, reply: FastifyReply) => {
     const connection = connections.get(request.params.connectionId);
@@ -80,7 +60,6 @@ export async function connectionsApi(app: FastifyInstance, { connections, maxMes
   };
 
   for (const prefix of ['', '/:stage']) {
-    app.post(`${prefix}/@connections/:connectionId`, post);
     app.get(`${prefix}/@connections/:connectionId`, get);
     app.delete(`${prefix}/@connections/:connectionId`, remove);
   }

@@ -1,4 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FastifyInstance } from 'fastify';
 import { createRelayFactory } from '../aws/clients.js';
@@ -37,6 +39,15 @@ export interface DevServer {
   service: ServiceDefinition;
   webSocketApi: WebSocketApi;
   close(): Promise<void>;
+  /** A full garbage collection here and in every sandbox; reports what is still held. */
+  collectGarbage(): Promise<MemoryReport>;
+}
+
+/** Memory after a full collection: what the emulator and its sandboxes really keep. */
+export interface MemoryReport {
+  rssBytes: number;
+  /** Heap and external memory still in use, this thread and every sandbox. */
+  retainedBytes: number;
 }
 
 /** A port already taken; the message names the port and the setting that changes it. */
@@ -132,7 +143,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       httpUrl = `http://${hostForUrl(host)}:${httpPort}`;
     }
 
-    return { httpUrl, wsUrl, managementUrl, dynamodbEndpoint, service, webSocketApi, close };
+    const collectGarbage = async (): Promise<MemoryReport> => {
+      setFlagsFromString('--expose-gc');
+      (runInNewContext('gc') as () => void)();
+      const sandboxBytes = await Promise.all([...functions.values()].map((fn) => fn.collectGarbage()));
+      const { heapUsed, external, rss } = process.memoryUsage();
+      return { rssBytes: rss, retainedBytes: heapUsed + external + sandboxBytes.reduce((sum, bytes) => sum + bytes, 0) };
+    };
+    return { httpUrl, wsUrl, managementUrl, dynamodbEndpoint, service, webSocketApi, close, collectGarbage };
   } catch (error) {
     await close();
     throw error;

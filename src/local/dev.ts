@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   console.log(`  Management API          ${server.managementUrl}/@connections/{connectionId}`);
   console.log(`  DynamoDB                ${server.dynamodbEndpoint}${options.dynamodbPath ? ` (persisted in ${options.dynamodbPath})` : ' (in memory)'}`);
   console.log(`  routes                  ${service.routes.map((route) => route.routeKey).join(' ')}`);
+  // `npm run bench` asks for a full collection and a memory report before each reading.
+  process.on('SIGUSR2', () => void server.collectGarbage().then((memory) => console.log(`memory ${JSON.stringify(memory)}`)));
   const stop = () => void server.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -17,6 +17,8 @@ export interface LocalFunction {
   invoke(event: unknown): Promise<unknown>;
   /** Stops every sandbox; invocations in flight or waiting are rejected. */
   close(): Promise<void>;
+  /** A full garbage collection in every sandbox; resolves with the bytes they still hold. */
+  collectGarbage(): Promise<number>;
 }
 
 export interface RuntimeOptions {
@@ -40,6 +42,8 @@ interface Sandbox {
   busy: boolean;
   dead: boolean;
   current?: Invocation;
+  /** Waiting for a memory report after a collection. */
+  onMemory?: (bytes: number) => void;
 }
 
 interface Waiter {
@@ -54,6 +58,7 @@ interface SerializedError {
 }
 
 const WORKER_ENTRY = new URL('./lambda-worker.mjs', import.meta.url);
+const YOUNG_GENERATION_MB = 8;
 
 /**
  * Runs a function like Lambda does: each sandbox (a worker thread with its own environment and
@@ -80,10 +85,17 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
 
   /** A cold start: resolves once the handler module is loaded. */
   const start = (): Promise<Sandbox> => new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_ENTRY, { env, workerData });
+    const worker = new Worker(WORKER_ENTRY, {
+      env,
+      workerData,
+      // The function's memorySize caps its heap, as Lambda caps the sandbox; a small young
+      // generation keeps idle sandboxes from holding tens of MB each.
+      resourceLimits: { maxOldGenerationSizeMb: definition.memorySize, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
     const sandbox: Sandbox = { worker, busy: false, dead: false };
     let ready = false;
-    worker.on('message', (message: { type?: string; id?: number; result?: unknown; error?: SerializedError }) => {
+    worker.on('message', (message: { type?: string; id?: number; result?: unknown; error?: SerializedError; bytes?: number }) => {
+      if (message.type === 'memory') return sandbox.onMemory?.(message.bytes ?? 0);
       if (!ready) {
         if (message.type === 'ready') {
           ready = true;
@@ -185,6 +197,14 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
   return {
     name: definition.name,
     invoke,
+    async collectGarbage() {
+      const reports = [...sandboxes].map((sandbox) => new Promise<number>((resolve) => {
+        sandbox.onMemory = resolve;
+        sandbox.worker.postMessage({ type: 'gc' });
+        setTimeout(() => resolve(0), 2_000).unref();
+      }));
+      return (await Promise.all(reports)).reduce((sum, bytes) => sum + bytes, 0);
+    },
     async close() {
       closed = true;
       const shutDown = new Error(`function ${definition.name} is shut down`);

@@ -2,6 +2,8 @@
 // time, with its own process.env and module state, like a Lambda execution environment.
 // Plain JavaScript because it runs before the TypeScript loader is registered.
 import { randomUUID } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { register } = await import('tsx/esm/api');
@@ -20,7 +22,8 @@ try {
   parentPort.postMessage({ type: 'load-failed', error: serialize(error) });
 }
 
-parentPort.on('message', async ({ id, event, deadline }) => {
+parentPort.on('message', async ({ type, id, event, deadline }) => {
+  if (type === 'gc') return collectGarbage();
   const context = {
     awsRequestId: randomUUID(),
     functionName: config.functionName,
@@ -53,4 +56,12 @@ function runHandler(event, context) {
 function serialize(error) {
   if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
   return { name: 'Error', message: typeof error === 'string' ? error : JSON.stringify(error) };
+}
+
+/** A full collection and what is left, for memory measurements (`npm run bench`). */
+function collectGarbage() {
+  setFlagsFromString('--expose-gc');
+  runInNewContext('gc')();
+  const { heapUsed, external } = process.memoryUsage();
+  parentPort.postMessage({ type: 'memory', bytes: heapUsed + external });
 }

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -12,6 +13,7 @@ import { forbiddenFrame, internalServerErrorFrame } from './gateway-responses.js
 import type { LocalFunction } from './lambda-runtime.js';
 import { CLOSE, type EmulatorLimits } from './limits.js';
 import { limitFrameSize } from './frame-size-guard.js';
+import { createPostToConnection } from './post-to-connection.js';
 import { createRouteSelector } from './route-selection.js';
 import type { RouteDefinition } from './serverless-config.js';
 
@@ -71,7 +73,15 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     return invocation;
   };
 
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  const postToConnection = createPostToConnection({ connections, maxMessageBytes: limits.maxMessageBytes, stage: options.api.stage });
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    // PostToConnection is answered before Fastify sees the request (see post-to-connection.ts).
+    serverFactory: (handler) => createServer((request, response) => {
+      if (!postToConnection(request, response)) handler(request, response);
+    }),
+  });
   void app.register(fastifyWebsocket, { options: { maxPayload: limits.maxMessageBytes } });
 
   /** Runs the authorizer and $connect; returns the refusal status, or undefined to accept. */
@@ -159,7 +169,7 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     });
   });
 
-  void app.register(connectionsApi, { connections, maxMessageBytes: limits.maxMessageBytes, stage: options.api.stage });
+  void app.register(connectionsApi, { connections, stage: options.api.stage });
   // Any other path or method: API Gateway's ForbiddenException.
   app.setNotFoundHandler((_request: FastifyRequest, reply: FastifyReply) => awsError(reply, 403, 'ForbiddenException', 'Forbidden'));
 
