@@ -16,6 +16,8 @@ export interface FanoutRun {
   /** Time until each single client has a broadcast, ms. */
   delivery: { p50: number; p99: number };
   deliveriesPerSecond: number;
+  /** Server CPU (all its threads) per delivery during the broadcasts, ms; undefined for remote targets. */
+  serverCpuMsPerDelivery?: number;
   lost: number;
   duplicated: number;
   reordered: number;
@@ -88,6 +90,7 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
   const deliveries: number[] = [];
   let timedOut = 0;
   const loopStarted = performance.now();
+  const cpuBefore = target.cpuSeconds();
   for (let seq = 0; seq < m; seq++) {
     const sentAt = performance.now();
     let remaining = n;
@@ -107,6 +110,7 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
     else timedOut++;
   }
   const loopSeconds = (performance.now() - loopStarted) / 1000;
+  const cpuAfter = target.cpuSeconds();
   // Late or duplicate frames still count against their client.
   await new Promise((resolve) => setTimeout(resolve, 200));
 
@@ -120,6 +124,7 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
     completion: summarize(completions),
     delivery: { p50: percentile(sorted(deliveries), 50), p99: percentile(sorted(deliveries), 99) },
     deliveriesPerSecond: deliveries.length / loopSeconds,
+    serverCpuMsPerDelivery: cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / Math.max(1, deliveries.length) : undefined,
     lost: clients.reduce((sum, c) => sum + (m - c.seen.size), 0),
     duplicated: clients.reduce((sum, c) => sum + c.duplicated, 0),
     reordered: clients.reduce((sum, c) => sum + c.reordered, 0),

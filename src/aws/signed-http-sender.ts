@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -50,7 +51,17 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
     applyChecksum: false,
   });
 
-  const post = async (connectionId: string, body: Buffer): Promise<{ status: number; type?: string; text: string }> => {
+  // A broadcast sends one payload to every recipient: encode and hash it once, not per request.
+  let last: { payload: string; body: Buffer; sha256: string } | undefined;
+  const prepare = (payload: string) => {
+    if (last?.payload !== payload) {
+      const body = Buffer.from(payload);
+      last = { payload, body, sha256: createHash('sha256').update(body).digest('hex') };
+    }
+    return last;
+  };
+
+  const post = async (connectionId: string, { body, sha256 }: { body: Buffer; sha256: string }): Promise<{ status: number; type?: string; text: string }> => {
     const path = `${basePath}/@connections/${encodeConnectionId(connectionId)}`;
     const signed = await signer.sign({
       method: 'POST',
@@ -59,7 +70,8 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
       port: endpoint.port ? Number(endpoint.port) : undefined,
       path,
       query: {},
-      headers: { host: endpoint.host, 'content-type': 'application/octet-stream' },
+      // The signer takes a precomputed payload hash from this header (and signs it).
+      headers: { host: endpoint.host, 'content-type': 'application/octet-stream', 'x-amz-content-sha256': sha256 },
       body,
     });
     const { host: _host, ...headers } = signed.headers;
@@ -73,12 +85,12 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
 
   return {
     async send(connectionId, payload) {
-      const body = Buffer.from(payload);
+      const prepared = prepare(payload);
       for (let attempt = 1; ; attempt++) {
         let outcome: { status: number; type?: string; text: string } | undefined;
         let networkError: unknown;
         try {
-          outcome = await post(connectionId, body);
+          outcome = await post(connectionId, prepared);
         } catch (error) {
           networkError = error;
         }

@@ -21,7 +21,7 @@ Options:
   --max-connection-duration SECONDS  close older connections       (default ${AWS_LIMITS.maxConnectionSeconds}, as AWS)
   --max-message-bytes BYTES       largest message payload           (default ${AWS_LIMITS.maxMessageBytes}, as AWS)
   --max-frame-bytes BYTES         largest frame of a message        (default ${AWS_LIMITS.maxFrameBytes}, as AWS)
-  --max-concurrency N             sandboxes (worker threads) per function (default 4)
+  --max-concurrency N             sandboxes (worker threads) per function (default 8)
   -h, --help                      show this help
 
 Environment:

@@ -61,7 +61,7 @@ export class PortInUseError extends Error {
 /** The emulated API Gateway id; `!Ref WebsocketsApi` resolves to it. */
 const LOCAL_API_ID = 'local';
 /** Sandboxes per function, like a reserved concurrency: enough for bursts, bounded in memory. */
-const DEFAULT_MAX_CONCURRENCY = 4;
+const DEFAULT_MAX_CONCURRENCY = 8;
 /** Local endpoints accept any credentials, but the SDK insists on having some. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 

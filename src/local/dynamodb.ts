@@ -1,11 +1,10 @@
-import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTableCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { tableName } from './cloudformation-intrinsics.js';
 import type { TableDeclaration } from './serverless-config.js';
 
@@ -14,17 +13,23 @@ export interface EmbeddedDynamo {
   close(): Promise<void>;
 }
 
-/** Starts dynalite in this process: in memory, or persisted to `path`. */
+/** Starts dynalite in this process, on a thread of its own: in memory, or persisted to `path`. */
 export async function startEmbeddedDynamo(options: { path?: string; port?: number } = {}): Promise<EmbeddedDynamo> {
-  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), { workerData: { path: options.path, port: options.port ?? 0 } });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', (message: { type: string; port?: number; message?: string }) => {
+      if (message.type === 'listening') resolve(message.port!);
+      else reject(new Error(`embedded DynamoDB could not start: ${message.message}`));
+    });
+    worker.once('error', reject);
   });
-  const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: async () => {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage('close');
+      await exited;
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -71,11 +72,13 @@ describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
     const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
     const resigned = await signer.sign({
       method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: viaLean!.url, query: {},
-      headers: { host: String(viaLean!.headers.host), 'content-type': String(viaLean!.headers['content-type']) },
+      headers: { host: String(viaLean!.headers.host), 'content-type': String(viaLean!.headers['content-type']), 'x-amz-content-sha256': createHash('sha256').update(viaLean!.body).digest('hex') },
       body: viaLean!.body,
     }, { signingDate });
     expect(viaLean!.headers.authorization).toBe(resigned.headers.authorization);
-    expect(viaLean!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=[0-9a-f]{64}$/);
+    expect(viaLean!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/);
+    // The hash it signed is the body's.
+    expect(viaLean!.headers['x-amz-content-sha256']).toBe(createHash('sha256').update('{"x":1}').digest('hex'));
   });
 
   it('410 GoneException → ConnectionGoneError from both, without retrying', async () => {
