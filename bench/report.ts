@@ -82,7 +82,7 @@ export function formatReport(results: BenchResults): string {
 
 /** A small line chart: cost per delivery against N, raw and Edge Relay, log-scaled N. */
 export function growthChartSvg(results: BenchResults): string {
-  const width = 640, height = 360, left = 70, right = 20, top = 40, bottom = 50;
+  const width = 640, height = 360, left = 70, right = 50, top = 40, bottom = 50;
   const points = results.growth.map((g) => ({ n: g.clients, raw: (g.raw.completion.p50 / g.clients) * 1000, edge: (g.edge.completion.p50 / g.clients) * 1000 }));
   const maxY = Math.max(...points.flatMap((p) => [p.raw, p.edge]), 1) * 1.15;
   const [minN, maxN] = [Math.min(...points.map((p) => p.n)), Math.max(...points.map((p) => p.n))];
