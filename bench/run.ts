@@ -51,11 +51,8 @@ log(`fan-out, N = ${clients}, M = ${broadcasts}: Edge Relay${process.env.WS_URL 
 const edgeRun = await measure(edge, clients, broadcasts);
 
 const growth: BenchResults['growth'] = [];
+// Every growth point is measured the same way (same M, fresh servers), the main run's N included.
 for (const n of growthSizes) {
-  if (n === clients && growthBroadcasts <= broadcasts) {
-    growth.push({ clients: n, raw, edge: edgeRun });
-    continue;
-  }
   log(`growth, N = ${n}, M = ${growthBroadcasts}`);
   growth.push({ clients: n, raw: await measure(startRawServer, n, growthBroadcasts), edge: await measure(edge, n, growthBroadcasts) });
 }

@@ -17,6 +17,8 @@ export interface RelayConfig {
   managementSender: 'signed-http' | 'sdk';
   /** The WebSocket URL the chat page connects to (HTTP function only). */
   websocketUrl?: string;
+  /** Bearer token POST /messages requires (HTTP function only); open when unset. */
+  publishToken?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -34,6 +36,7 @@ export function loadConfig(env: Env): RelayConfig {
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || undefined,
     managementSender: oneOf(env, 'MANAGEMENT_SENDER', ['signed-http', 'sdk'] as const, 'signed-http'),
     websocketUrl: env.WEBSOCKET_URL || undefined,
+    publishToken: env.PUBLISH_TOKEN || undefined,
   };
 }
 
@@ -44,7 +47,9 @@ export function loadConfig(env: Env): RelayConfig {
  */
 export function managementEndpointFor(config: RelayConfig, context: WebSocketRequestContext): string {
   if (config.managementApiUrl) return config.managementApiUrl;
-  return `https://${context.apiId}.execute-api.${config.region}.amazonaws.com/${context.stage}`;
+  // China regions live under amazonaws.com.cn.
+  const suffix = config.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `https://${context.apiId}.execute-api.${config.region}.${suffix}/${context.stage}`;
 }
 
 function required(env: Env, name: string): string {

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { InvalidMessageError, type Logger, type Relay } from '../core/index.js';
@@ -11,6 +12,8 @@ export interface HttpApiOptions {
   /** Folder holding the chat page. */
   publicDir?: string;
   logger?: Logger;
+  /** When set, POST /messages needs `Authorization: Bearer <token>`; open when absent (local). */
+  publishToken?: string;
 }
 
 const PUBLISH_SCHEMA = {
@@ -22,7 +25,7 @@ const PUBLISH_SCHEMA = {
 } as const;
 
 /** The HTTP API: health, server-side publish, and the chat page. Used by Lambda and by `npm run dev`. */
-export function buildHttpApi({ relay, websocketUrl, publicDir = defaultPublicDir(), logger = jsonLogger }: HttpApiOptions): FastifyInstance {
+export function buildHttpApi({ relay, websocketUrl, publicDir = defaultPublicDir(), logger = jsonLogger, publishToken }: HttpApiOptions): FastifyInstance {
   const app = Fastify({ logger: false });
 
   app.get('/health', async () => ({ status: 'ok' }));
@@ -34,6 +37,10 @@ export function buildHttpApi({ relay, websocketUrl, publicDir = defaultPublicDir
     schema: PUBLISH_SCHEMA,
     // Fastify would parse text/plain as a string and report a schema error; say what is wrong.
     preValidation: async (request, reply) => {
+      // Every publish costs one PostToConnection per connection: not for anyone who finds the URL.
+      if (publishToken !== undefined && !bearerMatches(request.headers.authorization, publishToken)) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'POST /messages needs Authorization: Bearer <PUBLISH_TOKEN>' });
+      }
       if (!request.headers['content-type']?.toLowerCase().startsWith('application/json')) {
         return reply.code(415).send({ error: 'unsupported_media_type', message: 'POST /messages takes application/json: {"data": ...}' });
       }
@@ -61,6 +68,16 @@ export function buildHttpApi({ relay, websocketUrl, publicDir = defaultPublicDir
   return app;
 }
 
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * public/ beside the code, wherever it runs: two levels up from src/aws/ here, and from the
+ * bundled src/aws/http-lambda.mjs inside the Lambda zip (which ships public/ too).
+ */
 function defaultPublicDir(): string {
-  return join(process.cwd(), 'public');
+  return fileURLToPath(new URL('../../public', import.meta.url));
 }

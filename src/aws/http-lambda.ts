@@ -12,7 +12,7 @@ if (!config.websocketUrl) {
   throw new ConfigError('environment variable WEBSOCKET_URL is required by the HTTP API for the chat page');
 }
 const relay = createRelayFactory(config)(config.managementApiUrl);
-const app = buildHttpApi({ relay, websocketUrl: config.websocketUrl });
+const app = buildHttpApi({ relay, websocketUrl: config.websocketUrl, publishToken: config.publishToken });
 
 export const handler = awsLambdaFastify(app);
 await app.ready();

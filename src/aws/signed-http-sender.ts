@@ -27,20 +27,36 @@ export interface SignedHttpSenderOptions {
   maxAttempts?: number;
 }
 
-const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/**
+ * Retried only where API Gateway cannot have delivered the message: a throttled request (429),
+ * or a connection that never got the request out. A 5xx or a socket dropped mid-request may have
+ * been delivered already; retrying it could hand the client the same frame twice.
+ */
+const NOT_SENT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+/** The SDK's backoff bases: longer after throttling. */
+const THROTTLE_BACKOFF_MS = 500;
+const NETWORK_BACKOFF_MS = 100;
 
 /**
  * PostToConnection without the SDK's command pipeline: the SDK's own SigV4 signer and credential
  * chain, a keep-alive socket pool, one request per message. The pipeline (middleware stack,
- * serde, endpoint rules) costs ~10× the CPU of the request itself, and fan-out makes one call per
- * recipient. Errors match the SDK client's: GoneException → ConnectionGoneError, others keep
- * AWS's error name and status; throttling and 5xx are retried like the SDK's standard mode.
+ * serde, endpoint rules) costs several times the CPU of the request itself, and fan-out makes one
+ * call per recipient. Errors match the SDK client's: GoneException → ConnectionGoneError, others
+ * keep AWS's error name and status. Retries are narrower than the SDK's: only what cannot have
+ * been delivered (throttling, requests that never left), so a recipient never gets a frame twice.
  */
 export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender {
   const endpoint = new URL(options.endpoint);
   const basePath = endpoint.pathname.replace(/\/$/, '');
   // undici's pool costs a third of node:http's CPU per request; TLS comes with https: origins.
-  const pool = new Pool(endpoint.origin, { connections: options.maxSockets ?? 64, pipelining: 1 });
+  const pool = new Pool(endpoint.origin, {
+    connections: options.maxSockets ?? 64,
+    pipelining: 1,
+    // One hung socket must not hold a fan-out slot until the Lambda times out.
+    connectTimeout: 3_000,
+    headersTimeout: 5_000,
+    bodyTimeout: 5_000,
+  });
   const maxAttempts = options.maxAttempts ?? 3;
   const signer = new SignatureV4({
     service: 'execute-api',
@@ -95,15 +111,17 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
           networkError = error;
         }
         if (outcome?.status === 200) return;
-        const retryable = networkError !== undefined || RETRYABLE_STATUS.has(outcome!.status);
-        if (retryable && attempt < maxAttempts) {
-          await backoff(attempt);
+        const notSent = networkError !== undefined && NOT_SENT_ERRORS.has((networkError as { code?: string }).code ?? '');
+        const throttled = outcome?.status === 429;
+        if ((notSent || throttled) && attempt < maxAttempts) {
+          await backoff(attempt, throttled ? THROTTLE_BACKOFF_MS : NETWORK_BACKOFF_MS);
           continue;
         }
         if (networkError !== undefined) throw networkError;
         const { status, type, text } = outcome!;
-        if (type === 'GoneException') {
-          throw new ConnectionGoneError(connectionId, { cause: new ManagementApiError(type, status, text) });
+        // 410 means gone whether or not the error type header made it through.
+        if (status === 410 || type === 'GoneException') {
+          throw new ConnectionGoneError(connectionId, { cause: new ManagementApiError(type ?? 'GoneException', status, text) });
         }
         throw new ManagementApiError(type ?? (status >= 500 ? 'InternalServerError' : 'UnknownError'), status, messageOf(text, status));
       }
@@ -134,8 +152,8 @@ function messageOf(text: string, status: number): string {
   return `Management API answered ${status}`;
 }
 
-/** Full jitter, 100 ms base, as the SDK's standard retry strategy. */
-function backoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(20_000, 100 * 2 ** attempt);
+/** Full jitter, exponential from `baseMs`, as the SDK's standard retry strategy. */
+function backoff(attempt: number, baseMs: number): Promise<void> {
+  const ceiling = Math.min(20_000, baseMs * 2 ** attempt);
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }

@@ -54,14 +54,18 @@ export async function fanOut(
     }
   };
 
-  for await (const page of recipients) {
-    for (const member of page) {
-      if (inFlight.size >= deps.concurrency) await Promise.race(inFlight);
-      const delivery = deliver(member).finally(() => inFlight.delete(delivery));
-      inFlight.add(delivery);
+  try {
+    for await (const page of recipients) {
+      for (const member of page) {
+        if (inFlight.size >= deps.concurrency) await Promise.race(inFlight);
+        const delivery = deliver(member).finally(() => inFlight.delete(delivery));
+        inFlight.add(delivery);
+      }
     }
+  } finally {
+    // Even when reading a later page fails, the deliveries already started finish first.
+    await Promise.allSettled(inFlight);
   }
-  await Promise.all(inFlight);
   return result;
 }
 

@@ -46,7 +46,7 @@ export interface DevServer {
 /** Memory after a full collection: what the emulator and its sandboxes really keep. */
 export interface MemoryReport {
   rssBytes: number;
-  /** Heap and external memory still in use, this thread and every sandbox. */
+  /** Heap and external memory still in use: this thread, every sandbox, the embedded DynamoDB. */
   retainedBytes: number;
 }
 
@@ -84,7 +84,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   try {
     const service = loadServiceDefinition(options.configPath, { stage: options.stage ?? 'local', env, apiId: LOCAL_API_ID });
 
-    const dynamodbEndpoint = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || await startDynamo(options.dynamodbPath, closers);
+    const embedded = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB ? undefined : await startDynamo(options.dynamodbPath, closers);
+    const dynamodbEndpoint = embedded?.endpoint ?? (env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB)!;
     const dynamo = new DynamoDBClient({ region: service.region, endpoint: dynamodbEndpoint, credentials: LOCAL_CREDENTIALS });
     await createDeclaredTables(dynamo, service.tables);
     dynamo.destroy();
@@ -137,7 +138,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       // The HTTP API runs in this process, with the environment its function declares.
       const config = loadConfig({ ...baseEnv, ...httpFunction.environment, AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementUrl });
       const relay = createRelayFactory(config, LOCAL_CREDENTIALS)(managementUrl);
-      const httpApi = buildHttpApi({ relay, websocketUrl: wsUrl });
+      const httpApi = buildHttpApi({ relay, websocketUrl: wsUrl, publishToken: config.publishToken });
       const httpPort = await listen(httpApi, host, options.httpPort, 'HTTP_PORT or --http-port');
       closers.push(() => httpApi.close());
       httpUrl = `http://${hostForUrl(host)}:${httpPort}`;
@@ -146,9 +147,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     const collectGarbage = async (): Promise<MemoryReport> => {
       setFlagsFromString('--expose-gc');
       (runInNewContext('gc') as () => void)();
-      const sandboxBytes = await Promise.all([...functions.values()].map((fn) => fn.collectGarbage()));
+      const threadBytes = await Promise.all([...[...functions.values()].map((fn) => fn.collectGarbage()), embedded?.memory() ?? 0]);
       const { heapUsed, external, rss } = process.memoryUsage();
-      return { rssBytes: rss, retainedBytes: heapUsed + external + sandboxBytes.reduce((sum, bytes) => sum + bytes, 0) };
+      return { rssBytes: rss, retainedBytes: heapUsed + external + threadBytes.reduce((sum, bytes) => sum + bytes, 0) };
     };
     return { httpUrl, wsUrl, managementUrl, dynamodbEndpoint, service, webSocketApi, close, collectGarbage };
   } catch (error) {
@@ -162,10 +163,10 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-async function startDynamo(path: string | undefined, closers: (() => Promise<void>)[]): Promise<string> {
-  const dynamo: EmbeddedDynamo = await startEmbeddedDynamo({ path });
+async function startDynamo(path: string | undefined, closers: (() => Promise<void>)[]): Promise<EmbeddedDynamo> {
+  const dynamo = await startEmbeddedDynamo({ path });
   closers.push(() => dynamo.close());
-  return dynamo.endpoint;
+  return dynamo;
 }
 
 async function listen(app: FastifyInstance, host: string, port: number, setting: string): Promise<number> {

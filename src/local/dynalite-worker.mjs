@@ -1,5 +1,7 @@
 // dynalite on a thread of its own: its request handling (JSON, validation, LevelDB) would
 // otherwise share the emulator's thread with every socket. Plain JavaScript: no loader needed.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
 
@@ -8,4 +10,11 @@ server.once('error', (error) => parentPort.postMessage({ type: 'error', message:
 server.listen(workerData.port, '127.0.0.1', () => parentPort.postMessage({ type: 'listening', port: server.address().port }));
 parentPort.on('message', (message) => {
   if (message === 'close') server.close(() => process.exit(0));
+  if (message === 'gc') {
+    // What the stored connections cost, for `npm run bench`'s memory per connection.
+    setFlagsFromString('--expose-gc');
+    runInNewContext('gc')();
+    const { heapUsed, external } = process.memoryUsage();
+    parentPort.postMessage({ type: 'memory', bytes: heapUsed + external });
+  }
 });

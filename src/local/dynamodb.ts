@@ -10,24 +10,43 @@ import type { TableDeclaration } from './serverless-config.js';
 
 export interface EmbeddedDynamo {
   endpoint: string;
+  /** A full garbage collection on dynalite's thread; resolves with the bytes it still holds. */
+  memory(): Promise<number>;
   close(): Promise<void>;
 }
 
 /** Starts dynalite in this process, on a thread of its own: in memory, or persisted to `path`. */
 export async function startEmbeddedDynamo(options: { path?: string; port?: number } = {}): Promise<EmbeddedDynamo> {
   const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), { workerData: { path: options.path, port: options.port ?? 0 } });
+  let running = true;
+  const exited = new Promise((resolve) => worker.once('exit', () => {
+    running = false;
+    resolve(undefined);
+  }));
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (message: { type: string; port?: number; message?: string }) => {
       if (message.type === 'listening') resolve(message.port!);
       else reject(new Error(`embedded DynamoDB could not start: ${message.message}`));
     });
     worker.once('error', reject);
+    void exited.then(() => reject(new Error('embedded DynamoDB stopped while starting')));
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    async memory() {
+      if (!running) return 0;
+      return new Promise<number>((resolve) => {
+        const onMessage = (message: { type: string; bytes?: number }) => {
+          if (message.type !== 'memory') return;
+          worker.off('message', onMessage);
+          resolve(message.bytes ?? 0);
+        };
+        worker.on('message', onMessage);
+        worker.postMessage('gc');
+      });
+    },
     close: async () => {
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      worker.postMessage('close');
+      if (running) worker.postMessage('close');
       await exited;
     },
   };

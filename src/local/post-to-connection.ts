@@ -40,7 +40,8 @@ export function createPostToConnection({ connections, maxMessageBytes, stage }: 
         return writeAwsError(response, 400, 'BadRequestException', 'Invalid connection id encoding');
       }
       const connection = connections.get(connectionId);
-      if (!connection) return writeAwsError(response, 410, 'GoneException', null);
+      // A socket already closing is gone for the gateway too; its frame would be dropped.
+      if (!connection || connection.socket.readyState !== connection.socket.OPEN) return writeAwsError(response, 410, 'GoneException', null);
       if (size > maxMessageBytes) {
         return writeAwsError(response, 413, 'PayloadTooLargeException', `Message payload exceeds the ${maxMessageBytes} byte limit`);
       }

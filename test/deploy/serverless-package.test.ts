@@ -83,7 +83,6 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
     expect(table.TableName).toBe(`edge-relay-${STAGE}-connections`);
     expect(table.KeySchema).toEqual(declared.KeySchema);
     expect(table.AttributeDefinitions).toEqual(declared.AttributeDefinitions);
-    expect(table.GlobalSecondaryIndexes).toEqual(declared.GlobalSecondaryIndexes);
     expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(table.BillingMode).toBe('PAY_PER_REQUEST');
     expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });

@@ -69,3 +69,22 @@ describe('HTTP API through Fastify inject', () => {
     expect((await app.inject({ method: 'GET', url: '/config.json' })).json()).toEqual({ websocketUrl: 'wss://example.test/prod' });
   });
 });
+
+describe('POST /messages with a publish token', () => {
+  const relay = createRelay({ store: new FakeStore(), sender: new FakeSender(), clock: { now: () => Date.now() }, logger: recordingLogger() });
+  const app = buildHttpApi({ relay, websocketUrl: 'wss://example.test/prod', publishToken: 's3cret' });
+  afterAll(() => app.close());
+  const publish = (authorization?: string) => app.inject({
+    method: 'POST', url: '/messages', payload: { data: 1 }, headers: authorization ? { authorization } : {},
+  });
+
+  it.each([[undefined], ['Bearer wrong!'], ['s3cret'], ['Bearer s3cre']])('refuses %s with 401 and sends nothing', async (authorization) => {
+    const response = await publish(authorization);
+    expect(response.statusCode).toBe(401);
+    expect(response.json().message).toMatch(/Bearer/);
+  });
+
+  it('accepts the right bearer token', async () => {
+    expect((await publish('Bearer s3cret')).statusCode).toBe(202);
+  });
+});

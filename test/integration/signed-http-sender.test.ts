@@ -103,10 +103,30 @@ describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
     }
   });
 
-  it('retries throttling (429) and 5xx like the SDK\'s standard mode, then succeeds', async () => {
-    fake.script.push(() => [429, { 'x-amzn-ErrorType': 'LimitExceededException' }, '{}'], () => [503, {}, '']);
+  it('retries throttling (429), then succeeds', async () => {
+    fake.script.push(() => [429, { 'x-amzn-ErrorType': 'LimitExceededException' }, '{}']);
     await expect(lean.send('c1', 'x')).resolves.toBeUndefined();
-    expect(fake.seen).toHaveLength(3);
+    expect(fake.seen).toHaveLength(2);
+  });
+
+  it('does not retry a 5xx, which may have been delivered: no frame is sent twice', async () => {
+    fake.script.push(() => [500, { 'x-amzn-ErrorType': 'InternalServerErrorException' }, '{"message":"boom"}']);
+    const error = await lean.send('c1', 'x').catch((e: unknown) => e) as Error;
+    expect(error.name).toBe('InternalServerErrorException');
+    expect(fake.seen).toHaveLength(1);
+  });
+
+  it('treats a 410 without an error type header as gone', async () => {
+    fake.script.push(() => [410, {}, '']);
+    await expect(lean.send('c1', 'x')).rejects.toBeInstanceOf(ConnectionGoneError);
+  });
+
+  it('signs the session token of temporary credentials (as on Lambda)', async () => {
+    const temporary = createSignedHttpSender({ endpoint, region: 'us-east-1', credentials: { ...credentials, sessionToken: 'TOKEN/with+chars=' } });
+    await temporary.send('c1', 'x');
+    const [request] = fake.seen;
+    expect(request!.headers['x-amz-security-token']).toBe('TOKEN/with+chars=');
+    expect(request!.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-security-token/);
   });
 
   it('gives up after maxAttempts with the last error', async () => {

@@ -59,6 +59,20 @@ describe('fanOut', () => {
     expect(logger.lines).toEqual([expect.objectContaining({ level: 'warn', message: 'delivery failed' })]);
   });
 
+  it('when reading a later page fails, finishes the deliveries it started before failing', async () => {
+    const sender = new FakeSender();
+    async function* failingPages() {
+      yield [old('a'), old('b')];
+      throw new Error('Query failed');
+    }
+
+    const outcome = fanOut('r', failingPages(), 'x', { sender, store: new FakeStore(), logger: recordingLogger(), clock, concurrency: 8 });
+
+    await expect(outcome).rejects.toThrow('Query failed');
+    expect(sender.sent.map((s) => s.connectionId).sort()).toEqual(['a', 'b']);
+    expect(sender.inFlight).toBe(0);
+  });
+
   it('still succeeds when pruning a gone connection fails', async () => {
     const sender = new FakeSender();
     sender.gone.add('a');
