@@ -2,8 +2,8 @@ import { createServer } from 'node:http';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { WebSocketEvent, WebSocketResult } from '../aws/websocket-event.js';
-import { authorizerEvent, decide, missingIdentitySource } from './authorizer.js';
+import type { WebSocketResult } from '../aws/websocket-event.js';
+import { createConnectAdmission } from './connect-admission.js';
 import { awsError, connectionsApi, type LocalConnection } from './connections-api.js';
 import {
   connectEvent, disconnectEvent, messageEvent, newConnectionId,
@@ -84,39 +84,7 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   });
   void app.register(fastifyWebsocket, { options: { maxPayload: limits.maxMessageBytes } });
 
-  /** Runs the authorizer and $connect; returns the refusal status, or undefined to accept. */
-  const admit = async (event: WebSocketEvent, identity: Identity): Promise<number | undefined> => {
-    const connect = routes.get('$connect');
-    const authorizer = connect?.authorizer;
-    if (authorizer) {
-      const missing = missingIdentitySource(authorizer.identitySource, event);
-      if (missing) {
-        log(`$connect refused 401: identity source ${missing} is missing`);
-        return 401;
-      }
-      const outcome = await invoke(authorizer.functionName, authorizerEvent(event, methodArn)).then(
-        (result) => ({ result }),
-        (error: unknown) => ({ error }),
-      );
-      const decision = decide(outcome, methodArn);
-      if (!decision.allowed) {
-        log(`$connect refused ${decision.statusCode}: ${decision.reason}`);
-        return decision.statusCode;
-      }
-      // The authorizer's context is on this and every later event of the connection.
-      identity.authorizer = decision.authorizer;
-      event.requestContext.authorizer = decision.authorizer;
-    }
-    if (!connect) return undefined;
-    try {
-      const status = statusOf(await invoke(connect.functionName, event));
-      return status >= 200 && status <= 299 ? undefined : status;
-    } catch (error) {
-      log(`$connect (${connect.functionName}) failed: ${describe(error)}`);
-      // A failed Lambda proxy integration answers 502, as on AWS.
-      return 502;
-    }
-  };
+  const admit = createConnectAdmission({ connect: routes.get('$connect'), methodArn, invoke, log });
 
   void app.register(async (scope) => {
     scope.addHook('preValidation', async (request, reply) => {
@@ -276,12 +244,6 @@ function statusCodeOf(error: Error): number | undefined {
   const symbol = Object.getOwnPropertySymbols(error).find((candidate) => candidate.description === 'status-code');
   const code = symbol ? (error as unknown as Record<symbol, unknown>)[symbol] : undefined;
   return typeof code === 'number' ? code : undefined;
-}
-
-/** A proxy result without statusCode counts as success, as API Gateway treats it. */
-function statusOf(result: unknown): number {
-  const status = (result as WebSocketResult | undefined)?.statusCode;
-  return typeof status === 'number' ? status : 200;
 }
 
 function refusalMessage(status: number): string {
