@@ -20,7 +20,7 @@ describe('conformance: REQUEST Lambda authorizer on $connect', () => {
     ['an Unauthorized error', 'unauthorized', 401],
     ['an authorizer that throws', 'crash', 500],
     ['a malformed authorizer result', 'malformed', 500],
-  ])('%s refuses the handshake with %i', async (_name, token, status) => {
+  ])('%s (token %s) refuses the handshake with %i', async (_name, token, status) => {
     await expect(openProbe(target, { token })).rejects.toMatchObject({ statusCode: status });
   });
 

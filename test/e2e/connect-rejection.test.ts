@@ -23,7 +23,7 @@ describe('$connect decides the handshake (fixture service)', () => {
     ['no token', '', 401],
     ['a wrong token', '?token=guess', 403],
     ['a handler that throws', '?token=boom', 502],
-  ])('%s refuses the handshake with HTTP %i', async (_name, query, status) => {
+  ])('%s (%s) refuses the handshake with HTTP %i', async (_name, query, status) => {
     await expect(connectClient(`${server.wsUrl}/${query}`)).rejects.toMatchObject({ statusCode: status });
   });
 
