@@ -143,26 +143,24 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
 }
 
 async function warmUp(target: BenchTarget, count: number, concurrency: number): Promise<void> {
-  for (let round = 0; round < 1; round++) {
-    const sockets: WebSocket[] = [];
-    for (let opened = 0; opened < count; opened += concurrency) {
-      await Promise.all(Array.from({ length: Math.min(concurrency, count - opened) }, () => new Promise<void>((resolve, reject) => {
-        const socket = new WebSocket(target.wsUrl);
-        socket.once('open', () => resolve());
-        socket.once('error', reject);
-        sockets.push(socket);
-      })));
-    }
-    // A few broadcasts too, so the first measured one does not pay for JIT and new sockets.
-    for (let i = 0; i < 5; i++) {
-      sockets[0]!.send(JSON.stringify({ action: 'sendmessage', data: { seq: -1 } }));
-      await new Promise((resolve) => setTimeout(resolve, 200 + count / 5));
-    }
-    await Promise.all(sockets.map((socket) => new Promise((resolve) => {
-      socket.once('close', resolve);
-      socket.close();
+  const sockets: WebSocket[] = [];
+  for (let opened = 0; opened < count; opened += concurrency) {
+    await Promise.all(Array.from({ length: Math.min(concurrency, count - opened) }, () => new Promise<void>((resolve, reject) => {
+      const socket = new WebSocket(target.wsUrl);
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+      sockets.push(socket);
     })));
   }
+  // A few broadcasts too, so the first measured one does not pay for JIT and new sockets.
+  for (let i = 0; i < 5; i++) {
+    sockets[0]!.send(JSON.stringify({ action: 'sendmessage', data: { seq: -1 } }));
+    await new Promise((resolve) => setTimeout(resolve, 200 + count / 5));
+  }
+  await Promise.all(sockets.map((socket) => new Promise((resolve) => {
+    socket.once('close', resolve);
+    socket.close();
+  })));
 }
 
 function sorted(values: number[]): number[] {

@@ -5,7 +5,7 @@ import type { WebSocketEvent, WebSocketRequestContext, WebSocketResult } from '.
 
 /**
  * Lambda entry points of the WebSocket API (composition root). serverless.yml names them;
- * the local emulator imports and invokes these same exports.
+ * the local emulator runs these same exports in its Lambda-like sandboxes.
  */
 
 let config: RelayConfig | undefined;

@@ -47,8 +47,11 @@ export interface Relay {
 /** API Gateway closes a connection after 2 hours; keep the record a little longer than that. */
 const DEFAULT_TTL_SECONDS = 3 * 60 * 60;
 const DEFAULT_CONCURRENCY = 64;
-/** PostToConnection refuses larger data with PayloadTooLargeException. */
-const DEFAULT_MAX_FRAME_BYTES = 128 * 1024;
+/**
+ * API Gateway's WebSocket message payload quota (128 KB): PostToConnection refuses larger data,
+ * and the local emulator enforces the same number on incoming messages.
+ */
+export const API_GATEWAY_MAX_MESSAGE_BYTES = 128 * 1024;
 
 /** Builds the relay's use cases from its ports. */
 export function createRelay(deps: RelayDeps): Relay {
@@ -62,7 +65,7 @@ export function createRelay(deps: RelayDeps): Relay {
     concurrency: deps.fanoutConcurrency ?? DEFAULT_CONCURRENCY,
   };
 
-  const maxFrameBytes = deps.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const maxFrameBytes = deps.maxFrameBytes ?? API_GATEWAY_MAX_MESSAGE_BYTES;
 
   const broadcast = async (data: unknown, from: string | null): Promise<FanoutResult> => {
     const ts = deps.clock.now();

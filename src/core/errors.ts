@@ -6,6 +6,11 @@ export class RelayError extends Error {
   }
 }
 
+/** An error as one log line: `Name: message`. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 /** The connection no longer exists at the gateway (API Gateway answered 410 GoneException). */
 export class ConnectionGoneError extends RelayError {
   constructor(readonly connectionId: string, options?: { cause?: unknown }) {

@@ -1,4 +1,5 @@
 import type { WebSocketEvent, WebSocketResult } from '../aws/websocket-event.js';
+import { describeError } from '../core/index.js';
 import { authorizerEvent, decide, missingIdentitySource } from './authorizer.js';
 import type { ConnectionIdentity } from './events.js';
 import type { RouteDefinition } from './serverless-config.js';
@@ -44,7 +45,7 @@ export function createConnectAdmission({ connect, methodArn, invoke, log }: Admi
       const status = statusOf(await invoke(connect.functionName, event));
       return status >= 200 && status <= 299 ? undefined : status;
     } catch (error) {
-      log(`$connect (${connect.functionName}) failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      log(`$connect (${connect.functionName}) failed: ${describeError(error)}`);
       // A failed Lambda proxy integration answers 502, as on AWS.
       return 502;
     }

@@ -26,13 +26,8 @@ export interface HandshakeRequest {
   query: string;
 }
 
-/** An id shaped like API Gateway's (16 characters ending in '='), safe in a URL path. */
-export function newConnectionId(): string {
-  return randomBytes(11).toString('base64url') + '=';
-}
-
-/** A request id shaped like API Gateway's. */
-export function newRequestId(): string {
+/** An id shaped like API Gateway's connection, request and message ids (16 characters ending in '='), safe in a URL path. */
+export function newApiGatewayId(): string {
   return randomBytes(11).toString('base64url') + '=';
 }
 
@@ -56,7 +51,7 @@ export function connectEvent(api: ApiIdentity, connection: ConnectionIdentity, r
 /** A text message routed to `routeKey` (API Gateway accepts no binary frames from clients). */
 export function messageEvent(api: ApiIdentity, connection: ConnectionIdentity, routeKey: string, body: string, now = Date.now()): WebSocketEvent {
   return {
-    requestContext: { ...requestContext(api, connection, routeKey, 'MESSAGE', now), messageId: newRequestId() },
+    requestContext: { ...requestContext(api, connection, routeKey, 'MESSAGE', now), messageId: newApiGatewayId() },
     body,
     isBase64Encoded: false,
   };
@@ -85,7 +80,7 @@ function requestContext(
   eventType: WebSocketRequestContext['eventType'],
   now: number,
 ): WebSocketRequestContext {
-  const requestId = newRequestId();
+  const requestId = newApiGatewayId();
   return {
     routeKey,
     eventType,

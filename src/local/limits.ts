@@ -1,3 +1,5 @@
+import { API_GATEWAY_MAX_MESSAGE_BYTES } from '../core/index.js';
+
 /** API Gateway WebSocket quotas the emulator enforces; each can be changed from the command line. */
 export interface EmulatorLimits {
   /** Message payload: 128 KB on AWS; larger messages close the connection with 1009. */
@@ -11,7 +13,7 @@ export interface EmulatorLimits {
 }
 
 export const AWS_LIMITS: EmulatorLimits = {
-  maxMessageBytes: 128 * 1024,
+  maxMessageBytes: API_GATEWAY_MAX_MESSAGE_BYTES,
   maxFrameBytes: 32 * 1024,
   idleTimeoutSeconds: 10 * 60,
   maxConnectionSeconds: 2 * 60 * 60,

@@ -3,10 +3,11 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { WebSocketResult } from '../aws/websocket-event.js';
+import { describeError } from '../core/index.js';
 import { createConnectAdmission } from './connect-admission.js';
 import { awsError, connectionsApi, type LocalConnection } from './connections-api.js';
 import {
-  connectEvent, disconnectEvent, messageEvent, newConnectionId,
+  connectEvent, disconnectEvent, messageEvent, newApiGatewayId,
   type ApiIdentity, type ConnectionIdentity,
 } from './events.js';
 import { forbiddenFrame, internalServerErrorFrame } from './gateway-responses.js';
@@ -97,7 +98,7 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
         return reply.code(400).send({ message: 'Bad Request: invalid WebSocket handshake' });
       }
       const identity: Identity = {
-        connectionId: newConnectionId(),
+        connectionId: newApiGatewayId(),
         connectedAt: Date.now(),
         sourceIp: request.ip,
         userAgent: request.headers['user-agent'],
@@ -207,7 +208,7 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
         connection.socket.send(responseBody);
       }
     } catch (error) {
-      log(`${route.routeKey} (${route.functionName}) failed: ${describe(error)}`);
+      log(`${route.routeKey} (${route.functionName}) failed: ${describeError(error)}`);
       connection.socket.send(internalServerErrorFrame(connection.connectionId, requestId));
     }
   }
@@ -218,7 +219,7 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     try {
       await invoke(route.functionName, disconnectEvent(apiFor(connection.domainName), connection, code, reason));
     } catch (error) {
-      log(`$disconnect (${route.functionName}) failed: ${describe(error)}`);
+      log(`$disconnect (${route.functionName}) failed: ${describeError(error)}`);
     }
   }
 
@@ -251,8 +252,4 @@ function refusalMessage(status: number): string {
   if (status === 403) return 'Forbidden';
   if (status >= 500) return 'Internal server error';
   return 'Connection refused';
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
