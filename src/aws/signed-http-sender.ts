@@ -3,7 +3,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { ConnectionGoneError, type Sender } from '../core/index.js';
 
 /** An error from the Management API, shaped like the SDK's: `name` is AWS's error type. */
@@ -77,7 +77,7 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
     return last;
   };
 
-  const post = async (connectionId: string, { body, sha256 }: { body: Buffer; sha256: string }): Promise<{ status: number; type?: string; text: string }> => {
+  const post = async (connectionId: string, { body, sha256 }: { body: Buffer; sha256: string }): Promise<Outcome> => {
     const path = `${basePath}/@connections/${encodeConnectionId(connectionId)}`;
     const signed = await signer.sign({
       method: 'POST',
@@ -91,19 +91,14 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
       body,
     });
     const { host: _host, ...headers } = signed.headers;
-    const response = await pool.request({ method: 'POST', path, headers, body });
-    if (response.statusCode === 200) {
-      await response.body.dump();
-      return { status: 200, text: '' };
-    }
-    return { status: response.statusCode, type: errorType(response.headers['x-amzn-errortype']), text: await response.body.text() };
+    return exchange(pool, { method: 'POST', path, headers, body });
   };
 
   return {
     async send(connectionId, payload) {
       const prepared = prepare(payload);
       for (let attempt = 1; ; attempt++) {
-        let outcome: { status: number; type?: string; text: string } | undefined;
+        let outcome: Outcome | undefined;
         let networkError: unknown;
         try {
           outcome = await post(connectionId, prepared);
@@ -129,14 +124,51 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
   };
 }
 
+interface Outcome {
+  status: number;
+  /** AWS's error type, from x-amzn-errortype. */
+  type?: string;
+  text: string;
+}
+
+/**
+ * One request on the pool through undici's handler interface rather than `request()`: no body
+ * stream, no promise per chunk; a broadcast makes one of these per recipient. The body of a 200
+ * is dropped unread, an error's is kept for its message.
+ */
+function exchange(pool: Pool, options: Dispatcher.DispatchOptions): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let type: string | undefined;
+    const chunks: Buffer[] = [];
+    pool.dispatch(options, {
+      onConnect() {},
+      onError: reject,
+      onHeaders(statusCode, rawHeaders) {
+        status = statusCode;
+        for (let i = 0; i < rawHeaders.length; i += 2) {
+          if (rawHeaders[i]!.toString().toLowerCase() === 'x-amzn-errortype') type = errorType(rawHeaders[i + 1]!.toString());
+        }
+        return true;
+      },
+      onData(chunk) {
+        if (status !== 200) chunks.push(chunk);
+        return true;
+      },
+      onComplete() {
+        resolve({ status, type, text: Buffer.concat(chunks).toString() });
+      },
+    });
+  });
+}
+
 /** As the SDK encodes path labels: encodeURIComponent plus the characters it leaves alone. */
 export function encodeConnectionId(connectionId: string): string {
   return encodeURIComponent(connectionId).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** As the SDK reads it: `Type:uri` or `ns#Type` → Type. */
-function errorType(header: string | string[] | undefined): string | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
+function errorType(value: string): string | undefined {
   if (!value) return undefined;
   return value.split(',')[0]!.split(':')[0]!.split('#').pop();
 }

@@ -59,6 +59,16 @@ describe('fanOut', () => {
     expect(logger.lines).toEqual([expect.objectContaining({ level: 'warn', message: 'delivery failed' })]);
   });
 
+  it('frees the slot of a delivery whose failure could not even be logged, so the broadcast still finishes', async () => {
+    const sender = new FakeSender();
+    sender.failing.add('a');
+    const logger = { ...recordingLogger(), warn: () => { throw new Error('log sink down'); } };
+
+    const result = await fanOut('r', pages([old('a'), old('b'), old('c')]), 'x', { sender, store: new FakeStore(), logger, clock, concurrency: 1 });
+
+    expect(result).toEqual({ delivered: 2, gone: 0, failed: 1 });
+  });
+
   it('when reading a later page fails, finishes the deliveries it started before failing', async () => {
     const sender = new FakeSender();
     async function* failingPages() {
