@@ -3,6 +3,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createRelay, type Clock, type Relay, type Sender } from '../core/index.js';
 import type { RelayConfig } from './config.js';
 import { createDynamoStore } from './dynamo-store.js';
+import type { DynamoApi } from './dynamodb-api.js';
+import { createDynamoHttpApi } from './dynamodb-http-api.js';
+import { sdkDynamoApi } from './dynamodb-sdk-api.js';
 import { jsonLogger } from './logger.js';
 import { createManagementSender } from './management-sender.js';
 import { createSignedHttpSender } from './signed-http-sender.js';
@@ -15,10 +18,12 @@ export interface Credentials {
   secretAccessKey: string;
 }
 
-/** Builds relays for one cold start: one DynamoDB client, one Management client per endpoint. */
+/** Builds relays for one cold start: one DynamoDB client, one Management API sender per endpoint. */
 export function createRelayFactory(config: RelayConfig, credentials?: Credentials): (managementEndpoint: string) => Relay {
-  const dynamo = new DynamoDBClient({ region: config.region, endpoint: config.dynamodbEndpoint, credentials });
-  const store = createDynamoStore({ client: dynamo, tableName: config.connectionsTable, clock: systemClock });
+  const dynamo: DynamoApi = config.dynamodbClient === 'sdk'
+    ? sdkDynamoApi(new DynamoDBClient({ region: config.region, endpoint: config.dynamodbEndpoint, credentials }))
+    : createDynamoHttpApi({ region: config.region, endpoint: config.dynamodbEndpoint, credentials });
+  const store = createDynamoStore({ dynamo, tableName: config.connectionsTable, clock: systemClock });
   const relays = new Map<string, Relay>();
 
   return (managementEndpoint) => {

@@ -1,12 +1,6 @@
-import {
-  BatchWriteItemCommand,
-  GetItemCommand,
-  QueryCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { Clock, ConnectionRecord, ConnectionStore, Member } from '../core/index.js';
+import type { DynamoApi } from './dynamodb-api.js';
 
 /**
  * The single-table layout the store relies on. infra/connections-table.yml declares it for
@@ -29,13 +23,13 @@ const BATCH_WRITE_LIMIT = 25;
 const MAX_UNPROCESSED_RETRIES = 8;
 
 export interface DynamoStoreOptions {
-  client: DynamoDBClient;
+  dynamo: DynamoApi;
   tableName: string;
   clock: Clock;
 }
 
 /** ConnectionStore on one DynamoDB table; pagination is hidden behind AsyncIterable. */
-export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptions): ConnectionStore {
+export function createDynamoStore({ dynamo, tableName, clock }: DynamoStoreOptions): ConnectionStore {
   const connectionKey = (id: string) => `CONN#${id}`;
   const roomKey = (room: string) => `ROOM#${room}`;
 
@@ -47,9 +41,7 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
           throw new Error(`DynamoDB left ${pending.length} writes unprocessed on ${tableName}`);
         }
         if (attempt > 0) await sleep(2 ** attempt * 10);
-        const output = await client.send(
-          new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
-        );
+        const output = await dynamo.batchWriteItem({ RequestItems: { [tableName]: pending } });
         pending = output.UnprocessedItems?.[tableName] ?? [];
       }
     }
@@ -71,12 +63,12 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
 
     async remove(connectionId: string, rooms: string[] = []) {
       const meta = { pk: { S: connectionKey(connectionId) }, sk: { S: 'META' } };
-      const { Item } = await client.send(new GetItemCommand({
+      const { Item } = await dynamo.getItem({
         TableName: tableName,
         Key: meta,
         ConsistentRead: true,
         ProjectionExpression: 'rooms',
-      }));
+      });
       const allRooms = new Set([...(Item?.rooms?.SS ?? []), ...rooms]);
       const keys = [meta, ...[...allRooms].map((room) => ({ pk: { S: roomKey(room) }, sk: { S: connectionKey(connectionId) } }))];
       await writeAll(keys.map((Key) => ({ DeleteRequest: { Key } })));
@@ -87,14 +79,14 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
       const nowSeconds = String(Math.floor(clock.now() / 1000));
       let startKey: Record<string, AttributeValue> | undefined;
       do {
-        const page = await client.send(new QueryCommand({
+        const page = await dynamo.query({
           TableName: tableName,
           KeyConditionExpression: 'pk = :room',
           FilterExpression: 'expiresAt > :now',
           ProjectionExpression: 'connectionId, connectedAt',
           ExpressionAttributeValues: { ':room': { S: roomKey(room) }, ':now': { N: nowSeconds } },
           ExclusiveStartKey: startKey,
-        }));
+        });
         const members: Member[] = [];
         for (const item of page.Items ?? []) {
           const connectionId = item.connectionId?.S;

@@ -1,6 +1,9 @@
 import { PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoStore } from '../../src/aws/dynamo-store.js';
+import type { DynamoApi } from '../../src/aws/dynamodb-api.js';
+import { createDynamoHttpApi } from '../../src/aws/dynamodb-http-api.js';
+import { sdkDynamoApi } from '../../src/aws/dynamodb-sdk-api.js';
 import type { ConnectionStore, Member } from '../../src/core/index.js';
 import type { EmbeddedDynamo } from '../../src/local/dynamodb.js';
 import { startTestDynamo } from '../helpers/dynamo.js';
@@ -15,7 +18,13 @@ async function collect(pages: AsyncIterable<Member[]>): Promise<string[][]> {
   return all;
 }
 
-describe('DynamoDB connection store (dynalite, real SDK)', () => {
+/** The store runs on either DynamoDB client: both must behave the same. */
+const clients: [string, (dynamo: EmbeddedDynamo, sdk: DynamoDBClient) => DynamoApi][] = [
+  ['signed HTTP (default)', (dynamo) => createDynamoHttpApi({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })],
+  ['SDK client', (_dynamo, sdk) => sdkDynamoApi(sdk)],
+];
+
+describe.each(clients)('DynamoDB connection store (dynalite) on the %s', (_name, api) => {
   let dynamo: EmbeddedDynamo;
   let client: DynamoDBClient;
   let tableName: string;
@@ -23,7 +32,7 @@ describe('DynamoDB connection store (dynalite, real SDK)', () => {
 
   beforeAll(async () => {
     ({ dynamo, client, tableName } = await startTestDynamo());
-    store = createDynamoStore({ client, tableName, clock: { now: () => NOW } });
+    store = createDynamoStore({ dynamo: api(dynamo, client), tableName, clock: { now: () => NOW } });
   });
   afterAll(async () => {
     client.destroy();

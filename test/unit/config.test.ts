@@ -11,6 +11,12 @@ describe('loadConfig', () => {
   it.each(['0', '-3', 'many', '2.5'])('rejects FANOUT_CONCURRENCY=%s', (value) => {
     expect(() => loadConfig({ CONNECTIONS_TABLE: 't', FANOUT_CONCURRENCY: value })).toThrow(/FANOUT_CONCURRENCY must be a positive integer/);
   });
+
+  it('uses the lean clients unless told otherwise, and names a bad choice', () => {
+    expect(loadConfig({ CONNECTIONS_TABLE: 't' })).toMatchObject({ managementSender: 'signed-http', dynamodbClient: 'signed-http' });
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', MANAGEMENT_SENDER: 'sdk', DYNAMODB_CLIENT: 'sdk' })).toMatchObject({ managementSender: 'sdk', dynamodbClient: 'sdk' });
+    expect(() => loadConfig({ CONNECTIONS_TABLE: 't', DYNAMODB_CLIENT: 'aws-sdk' })).toThrow('DYNAMODB_CLIENT must be one of signed-http, sdk, got "aws-sdk"');
+  });
 });
 
 describe('managementEndpointFor', () => {

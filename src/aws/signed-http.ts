@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { Pool, type Dispatcher } from 'undici';
+
+/**
+ * SigV4-signed HTTP requests to one AWS endpoint without the SDK's command pipeline: the SDK's
+ * own signer and credential chain, undici's keep-alive pool. The pipeline (middleware stack,
+ * serde, endpoint rules) costs many times the CPU of the request itself, and the hot paths
+ * (one PostToConnection per recipient, one write per $connect) pay it on every call.
+ */
+export interface SignedHttpOptions {
+  /** Origin plus an optional base path, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod */
+  endpoint: string;
+  /** The SigV4 service name: execute-api, dynamodb. */
+  service: string;
+  region: string;
+  /** Static credentials (local endpoints); by default the SDK's provider chain (Lambda's role). */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Keep-alive sockets to the endpoint. */
+  connections: number;
+}
+
+/** What came back: the status, AWS's error type when there was one, and the body as text. */
+export interface SignedResponse {
+  status: number;
+  /** From x-amzn-errortype (`Type:uri` → Type); JSON protocols may carry it in the body instead. */
+  errorType?: string;
+  text: string;
+}
+
+export interface SignedRequest {
+  /** Path below the endpoint's base path, already percent-encoded. */
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Hex SHA-256 of `body` when the caller has it (one payload, many requests). */
+  bodySha256?: string;
+}
+
+export interface SignedHttp {
+  post(request: SignedRequest): Promise<SignedResponse>;
+  close(): Promise<void>;
+}
+
+export function createSignedHttp(options: SignedHttpOptions): SignedHttp {
+  const endpoint = new URL(options.endpoint);
+  const basePath = endpoint.pathname.replace(/\/$/, '');
+  // undici's pool costs a third of node:http's CPU per request; TLS comes with https: origins.
+  const pool = new Pool(endpoint.origin, {
+    connections: options.connections,
+    pipelining: 1,
+    // One hung socket must not hold a caller until the Lambda times out.
+    connectTimeout: 3_000,
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
+  const signer = new SignatureV4({
+    service: options.service,
+    region: options.region,
+    credentials: options.credentials ?? defaultProvider(),
+    sha256: Hash.bind(null, 'sha256'),
+    // Only S3 wants x-amz-content-sha256 sent; the payload hash is signed either way.
+    applyChecksum: false,
+  });
+
+  return {
+    async post({ path, headers, body, bodySha256 }) {
+      const fullPath = `${basePath}${path}`;
+      const signed = await signer.sign({
+        method: 'POST',
+        protocol: endpoint.protocol,
+        hostname: endpoint.hostname,
+        port: endpoint.port ? Number(endpoint.port) : undefined,
+        path: fullPath,
+        query: {},
+        // The signer takes a precomputed payload hash from this header (and signs it).
+        headers: { ...headers, host: endpoint.host, 'x-amz-content-sha256': bodySha256 ?? sha256Hex(body) },
+        body,
+      });
+      const { host: _host, ...signedHeaders } = signed.headers;
+      return exchange(pool, { method: 'POST', path: fullPath, headers: signedHeaders, body });
+    },
+    close: () => pool.close(),
+  };
+}
+
+export function sha256Hex(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * One request through undici's handler interface rather than `request()`: no body stream and no
+ * promise per chunk. The body of a 200 is kept only when the caller may need it (JSON answers).
+ */
+function exchange(pool: Pool, options: Dispatcher.DispatchOptions): Promise<SignedResponse> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let errorType: string | undefined;
+    const chunks: Buffer[] = [];
+    pool.dispatch(options, {
+      onConnect() {},
+      onError: reject,
+      onHeaders(statusCode, rawHeaders) {
+        status = statusCode;
+        for (let i = 0; i < rawHeaders.length; i += 2) {
+          if (rawHeaders[i]!.toString().toLowerCase() === 'x-amzn-errortype') errorType = awsErrorType(rawHeaders[i + 1]!.toString());
+        }
+        return true;
+      },
+      onData(chunk) {
+        chunks.push(chunk);
+        return true;
+      },
+      onComplete() {
+        resolve({ status, errorType, text: chunks.length === 0 ? '' : Buffer.concat(chunks).toString() });
+      },
+    });
+  });
+}
+
+/** As the SDK reads an error type: `Type:uri` or `namespace#Type` → Type. */
+export function awsErrorType(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  return value.split(',')[0]!.split(':')[0]!.split('#').pop() || undefined;
+}
+
+/** An AWS error answer, shaped like the SDK's: `name` is AWS's error type. */
+export class AwsHttpError extends Error {
+  readonly $metadata: { httpStatusCode: number };
+  constructor(name: string, statusCode: number, message: string) {
+    super(message);
+    this.name = name;
+    this.$metadata = { httpStatusCode: statusCode };
+  }
+}
+
+/** The `message` (or `Message`) of a JSON error body, else a line naming the status. */
+export function errorMessage(text: string, status: number): string {
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown; Message?: unknown };
+    const message = parsed.message ?? parsed.Message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON
+  }
+  return `AWS answered ${status}`;
+}
+
+/** Connection errors that mean the request never reached the server. */
+export const NOT_SENT_ERRORS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** The SDK's backoff bases: longer after throttling. */
+export const THROTTLE_BACKOFF_MS = 500;
+export const TRANSIENT_BACKOFF_MS = 100;
+
+/** Full jitter, exponential from `baseMs`, as the SDK's standard retry strategy. */
+export function backoff(attempt: number, baseMs: number): Promise<void> {
+  const ceiling = Math.min(20_000, baseMs * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
