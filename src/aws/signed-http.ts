@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { Pool, type Dispatcher } from 'undici';
+import { createSigV4Signer } from './sigv4.js';
 
 /**
  * SigV4-signed HTTP requests to one AWS endpoint without the SDK's command pipeline: the SDK's
- * own signer and credential chain, undici's keep-alive pool. The pipeline (middleware stack,
- * serde, endpoint rules) costs many times the CPU of the request itself, and the hot paths
- * (one PostToConnection per recipient, one write per $connect) pay it on every call.
+ * credential chain, a synchronous SigV4 signer (sigv4.ts), undici's keep-alive pool. The pipeline
+ * (middleware stack, serde, endpoint rules) costs many times the CPU of the request itself, and
+ * the hot paths (one PostToConnection per recipient, one write per $connect) pay it every call.
  */
 export interface SignedHttpOptions {
   /** Origin plus an optional base path, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod */
@@ -57,33 +56,53 @@ export function createSignedHttp(options: SignedHttpOptions): SignedHttp {
     headersTimeout: 10_000,
     bodyTimeout: 10_000,
   });
-  const signer = new SignatureV4({
-    service: options.service,
-    region: options.region,
-    credentials: options.credentials ?? defaultProvider(),
-    sha256: Hash.bind(null, 'sha256'),
-    // Only S3 wants x-amz-content-sha256 sent; the payload hash is signed either way.
-    applyChecksum: false,
-  });
+  const sign = createSigV4Signer({ service: options.service, region: options.region });
+  const credentials = cachedCredentials(options.credentials ?? defaultProvider());
 
   return {
     async post({ path, headers, body, bodySha256 }) {
       const fullPath = `${basePath}${path}`;
-      const signed = await signer.sign({
-        method: 'POST',
-        protocol: endpoint.protocol,
-        hostname: endpoint.hostname,
-        port: endpoint.port ? Number(endpoint.port) : undefined,
-        path: fullPath,
-        query: {},
-        // The signer takes a precomputed payload hash from this header (and signs it).
-        headers: { ...headers, host: endpoint.host, 'x-amz-content-sha256': bodySha256 ?? sha256Hex(body) },
-        body,
-      });
-      const { host: _host, ...signedHeaders } = signed.headers;
+      const identity = credentials.current() ?? await credentials.refresh();
+      const { host: _host, ...signedHeaders } = sign(
+        { method: 'POST', host: endpoint.host, path: fullPath, headers, payloadSha256: bodySha256 ?? sha256Hex(body) },
+        identity,
+      );
       return exchange(pool, { method: 'POST', path: fullPath, headers: signedHeaders, body });
     },
     close: () => pool.close(),
+  };
+}
+
+/** Temporary credentials are renewed this long before they expire, as the SDK's providers do. */
+const CREDENTIALS_REFRESH_MS = 5 * 60_000;
+
+/**
+ * The resolved identity, held until it nears its expiry, so a request needs no await for it.
+ * (The SDK's default provider memoizes too, but answers through a promise on every call.)
+ */
+function cachedCredentials(source: AwsCredentialIdentity | AwsCredentialIdentityProvider) {
+  let identity: AwsCredentialIdentity | undefined = typeof source === 'function' ? undefined : source;
+  let pending: Promise<AwsCredentialIdentity> | undefined;
+  return {
+    current(): AwsCredentialIdentity | undefined {
+      if (identity?.expiration && identity.expiration.getTime() - Date.now() < CREDENTIALS_REFRESH_MS) return undefined;
+      return identity;
+    },
+    refresh(): Promise<AwsCredentialIdentity> {
+      if (typeof source !== 'function') return Promise.resolve(source);
+      pending ??= source().then(
+        (resolved) => {
+          pending = undefined;
+          identity = resolved;
+          return resolved;
+        },
+        (error: unknown) => {
+          pending = undefined;
+          throw error;
+        },
+      );
+      return pending;
+    },
   };
 }
 

@@ -129,6 +129,23 @@ describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
     expect(request!.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-security-token/);
   });
 
+  it('asks the credential provider once, and again only when its credentials near expiry (as on Lambda)', async () => {
+    let calls = 0;
+    const lasting = async () => ({ ...credentials, sessionToken: `lasting-${++calls}`, expiration: new Date(Date.now() + 3_600_000) });
+    const lastingSender = createSignedHttpSender({ endpoint, region: 'us-east-1', credentials: lasting });
+    await Promise.all([lastingSender.send('c1', 'x'), lastingSender.send('c2', 'x')]);
+    await lastingSender.send('c3', 'x');
+    expect(calls).toBe(1);
+
+    let expiringCalls = 0;
+    const expiring = async () => ({ ...credentials, sessionToken: `expiring-${++expiringCalls}`, expiration: new Date(Date.now() + 60_000) });
+    const expiringSender = createSignedHttpSender({ endpoint, region: 'us-east-1', credentials: expiring });
+    await expiringSender.send('c4', 'x');
+    await expiringSender.send('c5', 'x');
+    expect(expiringCalls).toBe(2);
+    expect(fake.seen.map((request) => request.headers['x-amz-security-token'])).toEqual(['lasting-1', 'lasting-1', 'lasting-1', 'expiring-1', 'expiring-2']);
+  });
+
   it('gives up after maxAttempts with the last error', async () => {
     fake.script.push(...Array.from({ length: 3 }, () => (): [number, Record<string, string>, string] => [429, { 'x-amzn-ErrorType': 'LimitExceededException' }, '{"message":"slow down"}']));
     const error = await lean.send('c1', 'x').catch((e: unknown) => e) as Error;
