@@ -1,4 +1,4 @@
-import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, QueryOutput, WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { Clock, ConnectionRecord, ConnectionStore, Member } from '../core/index.js';
 import type { DynamoApi } from './dynamodb-api.js';
 
@@ -20,6 +20,12 @@ export const TABLE_LAYOUT = {
 } as const;
 
 const BATCH_WRITE_LIMIT = 25;
+/**
+ * Members per Query page. Smaller than DynamoDB's 1 MB page (~8,000 members), so the first
+ * deliveries start after a short read, and later pages are read while earlier ones are sent.
+ * Read units barely change: they are counted on the bytes read, rounded up to 4 KB per page.
+ */
+export const MEMBERS_PAGE_SIZE = 250;
 const MAX_UNPROCESSED_RETRIES = 8;
 
 export interface DynamoStoreOptions {
@@ -77,24 +83,32 @@ export function createDynamoStore({ dynamo, tableName, clock }: DynamoStoreOptio
     async *members(room: string) {
       // TTL deletion lags by up to days, so expired items are filtered out on read.
       const nowSeconds = String(Math.floor(clock.now() / 1000));
-      let startKey: Record<string, AttributeValue> | undefined;
-      do {
-        const page = await dynamo.query({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :room',
-          FilterExpression: 'expiresAt > :now',
-          ProjectionExpression: 'connectionId, connectedAt',
-          ExpressionAttributeValues: { ':room': { S: roomKey(room) }, ':now': { N: nowSeconds } },
-          ExclusiveStartKey: startKey,
-        });
-        const members: Member[] = [];
-        for (const item of page.Items ?? []) {
-          const connectionId = item.connectionId?.S;
-          if (connectionId) members.push({ connectionId, connectedAt: Number(item.connectedAt?.N ?? 0) });
+      const readPage = (startKey?: Record<string, AttributeValue>) => dynamo.query({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :room',
+        FilterExpression: 'expiresAt > :now',
+        ProjectionExpression: 'connectionId, connectedAt',
+        ExpressionAttributeValues: { ':room': { S: roomKey(room) }, ':now': { N: nowSeconds } },
+        ExclusiveStartKey: startKey,
+        Limit: MEMBERS_PAGE_SIZE,
+      });
+      let next: Promise<QueryOutput> | undefined = readPage();
+      try {
+        while (next) {
+          const page: QueryOutput = await next;
+          // Read ahead: the next page arrives while this one is being delivered.
+          next = page.LastEvaluatedKey ? readPage(page.LastEvaluatedKey) : undefined;
+          const members: Member[] = [];
+          for (const item of page.Items ?? []) {
+            const connectionId = item.connectionId?.S;
+            if (connectionId) members.push({ connectionId, connectedAt: Number(item.connectedAt?.N ?? 0) });
+          }
+          if (members.length > 0) yield members;
         }
-        if (members.length > 0) yield members;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      } finally {
+        // A consumer that stops early leaves a read in flight; its failure is nobody's concern.
+        next?.catch(() => {});
+      }
     },
   };
 }

@@ -1,6 +1,6 @@
 import { PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoStore } from '../../src/aws/dynamo-store.js';
+import { createDynamoStore, MEMBERS_PAGE_SIZE } from '../../src/aws/dynamo-store.js';
 import type { DynamoApi } from '../../src/aws/dynamodb-api.js';
 import { createDynamoHttpApi } from '../../src/aws/dynamodb-http-api.js';
 import { sdkDynamoApi } from '../../src/aws/dynamodb-sdk-api.js';
@@ -84,6 +84,16 @@ describe.each(clients)('DynamoDB connection store (dynalite) on the %s', (_name,
 
     expect(pages.length).toBeGreaterThan(1);
     expect(pages.flat().sort()).toEqual(Array.from({ length: 8 }, (_, i) => `p${i}`));
+  });
+
+  it(`yields a large room in pages of at most ${MEMBERS_PAGE_SIZE} members, each member once`, async () => {
+    const count = MEMBERS_PAGE_SIZE * 2 + 10;
+    await Promise.all(Array.from({ length: count }, (_, i) => store.add({ connectionId: `m${i}`, connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'crowd')));
+
+    const pages = await collect(store.members('crowd'));
+
+    expect(pages.map((page) => page.length)).toEqual([MEMBERS_PAGE_SIZE, MEMBERS_PAGE_SIZE, 10]);
+    expect(new Set(pages.flat()).size).toBe(count);
   });
 
   it('removing an unknown connection is not an error', async () => {
