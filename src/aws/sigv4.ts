@@ -33,9 +33,19 @@ export function createSigV4Signer({ service, region }: { service: string; region
     return cachedKey.key;
   };
 
-  return (request: SigV4Request, credentials: AwsCredentialIdentity, now = new Date()): Record<string, string> => {
-    const amzDate = now.toISOString().replace(/[-:]|\.\d{3}/g, '');
-    const day = amzDate.slice(0, 8);
+  // The date strings change once a second; a fan-out signs hundreds of requests within one.
+  let stamp = { second: -1, amzDate: '', day: '' };
+  const dateStamp = (nowMs: number) => {
+    const second = Math.floor(nowMs / 1000);
+    if (stamp.second !== second) {
+      const amzDate = new Date(second * 1000).toISOString().replace(/[-:]|\.\d{3}/g, '');
+      stamp = { second, amzDate, day: amzDate.slice(0, 8) };
+    }
+    return stamp;
+  };
+
+  return (request: SigV4Request, credentials: AwsCredentialIdentity, nowMs = Date.now()): Record<string, string> => {
+    const { amzDate, day } = dateStamp(nowMs);
     const scope = `${day}/${region}/${service}/aws4_request`;
     const headers: Record<string, string> = {
       ...request.headers,
@@ -48,7 +58,11 @@ export function createSigV4Signer({ service, region }: { service: string; region
     const names = Object.keys(headers).sort();
     const signedHeaders = names.join(';');
     let canonicalHeaders = '';
-    for (const name of names) canonicalHeaders += `${name}:${headers[name]!.trim().replace(/\s+/g, ' ')}\n`;
+    for (const name of names) {
+      // The values added here (host, hex, digits, base64) hold no whitespace to canonicalise.
+      const value = name in request.headers ? canonicalValue(headers[name]!) : headers[name];
+      canonicalHeaders += `${name}:${value}\n`;
+    }
     const canonicalRequest = `${request.method}\n${canonicalPath(request.path)}\n\n${canonicalHeaders}\n${signedHeaders}\n${request.payloadSha256}`;
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
     const signature = createHmac('sha256', signingKey(day, credentials)).update(stringToSign).digest('hex');
@@ -58,18 +72,25 @@ export function createSigV4Signer({ service, region }: { service: string; region
   };
 }
 
-/** As the SDK's signer: drop empty and `.` segments, resolve `..`, then encode once more. */
+/** Trimmed, inner whitespace runs made one space; most values have none, so skip the regex. */
+function canonicalValue(value: string): string {
+  return /^\S+(?: \S+)*$/.test(value) ? value : value.trim().replace(/\s+/g, ' ');
+}
+
+/** As the SDK's signer: drop empty and `.` segments, resolve `..`, then encode each once more. */
 function canonicalPath(path: string): string {
   const segments: string[] = [];
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.') continue;
     if (segment === '..') segments.pop();
-    else segments.push(segment);
+    else segments.push(encodeSegment(segment));
   }
-  const normalized = `${path.startsWith('/') ? '/' : ''}${segments.join('/')}${segments.length > 0 && path.endsWith('/') ? '/' : ''}`;
-  return encodeURIComponent(normalized)
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%2F/g, '/');
+  return `${path.startsWith('/') ? '/' : ''}${segments.join('/')}${segments.length > 0 && path.endsWith('/') ? '/' : ''}`;
+}
+
+/** RFC 3986 unreserved characters stay, everything else is percent-encoded (as the SDK's escapeUri). */
+function encodeSegment(segment: string): string {
+  return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {

@@ -33,7 +33,7 @@ describe('SigV4 signer (hot path)', () => {
     const signingDate = new Date('2026-11-29T23:59:59.999Z');
     const sign = createSigV4Signer({ service, region });
 
-    const ours = sign({ method: 'POST', host: 'abc.example.com', path, headers, payloadSha256 }, credentials, signingDate);
+    const ours = sign({ method: 'POST', host: 'abc.example.com', path, headers, payloadSha256 }, credentials, signingDate.getTime());
 
     expect(ours).toEqual(await sdkSignature(service, region, credentials, path, headers, signingDate));
   });
@@ -45,7 +45,7 @@ describe('SigV4 signer (hot path)', () => {
 
     for (const [credentials, date] of [[permanent, '2026-11-29T12:00:00Z'], [permanent, '2026-11-30T00:00:01Z'], [rotated, '2026-11-30T00:00:02Z']] as const) {
       const signingDate = new Date(date);
-      expect(sign(request, credentials, signingDate).authorization).toBe((await sdkSignature('execute-api', 'eu-west-1', credentials, request.path, {}, signingDate)).authorization);
+      expect(sign(request, credentials, signingDate.getTime()).authorization).toBe((await sdkSignature('execute-api', 'eu-west-1', credentials, request.path, {}, signingDate)).authorization);
     }
   });
 });
