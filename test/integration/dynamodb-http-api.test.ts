@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoApi } from '../../src/aws/dynamodb-api.js';
@@ -7,38 +5,15 @@ import { createDynamoHttpApi, defaultDynamoEndpoint } from '../../src/aws/dynamo
 import { sdkDynamoApi } from '../../src/aws/dynamodb-sdk-api.js';
 import type { EmbeddedDynamo } from '../../src/local/dynamodb.js';
 import { startTestDynamo } from '../helpers/dynamo.js';
+import { scriptedServer, type Answer } from '../helpers/scripted-server.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
-
-type Answer = (request: Captured) => [number, Record<string, string>, string] | 'drop';
-interface Captured { headers: IncomingMessage['headers']; body: string }
-
-/** A scripted DynamoDB endpoint for the faults dynalite cannot produce (throttling, 5xx, resets). */
-function scriptedEndpoint(): { start(): Promise<string>; script: Answer[]; seen: Captured[]; server: Server } {
-  const seen: Captured[] = [];
-  const script: Answer[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const captured = { headers: req.headers, body: Buffer.concat(chunks).toString() };
-      seen.push(captured);
-      const answer = (script.shift() ?? (() => [200, {}, '{}']))(captured);
-      if (answer === 'drop') return void req.socket.destroy();
-      const [status, headers, body] = answer;
-      res.writeHead(status, headers).end(body);
-    });
-  });
-  return {
-    server, script, seen,
-    start: () => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))),
-  };
-}
 
 const awsJsonError = (status: number, type: string, message: string): Answer => () => [status, { 'content-type': 'application/x-amz-json-1.0' }, JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message })];
 
 describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', () => {
-  const fake = scriptedEndpoint();
+  // A DynamoDB endpoint for the faults dynalite cannot produce (throttling, 5xx, resets).
+  const fake = scriptedServer([200, {}, '{}']);
   let endpoint: string;
   let sdkClient: DynamoDBClient;
 
@@ -46,13 +21,10 @@ describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', (
     endpoint = await fake.start();
     sdkClient = new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials, maxAttempts: 1 });
   });
-  afterEach(() => {
-    fake.seen.length = 0;
-    fake.script.length = 0;
-  });
-  afterAll(() => {
+  afterEach(() => fake.reset());
+  afterAll(async () => {
     sdkClient.destroy();
-    fake.server.close();
+    await fake.close();
   });
 
   const lean = (maxAttempts = 3) => createDynamoHttpApi({ endpoint, region: 'eu-west-1', credentials, maxAttempts });
@@ -66,7 +38,7 @@ describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', (
     expect(viaLean!.headers['x-amz-target']).toBe('DynamoDB_20120810.Query');
     expect(viaLean!.headers['x-amz-target']).toBe(viaSdk!.headers['x-amz-target']);
     expect(viaLean!.headers['content-type']).toBe(viaSdk!.headers['content-type']);
-    expect(JSON.parse(viaLean!.body)).toEqual(JSON.parse(viaSdk!.body));
+    expect(JSON.parse(viaLean!.body.toString())).toEqual(JSON.parse(viaSdk!.body.toString()));
     expect(viaLean!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=[^,]*x-amz-target[^,]*, Signature=[0-9a-f]{64}$/);
   });
 

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -8,53 +6,30 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createManagementSender } from '../../src/aws/management-sender.js';
 import { createSignedHttpSender } from '../../src/aws/signed-http-sender.js';
 import { ConnectionGoneError, type Sender } from '../../src/core/index.js';
+import { scriptedServer } from '../helpers/scripted-server.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
-
-interface Captured { method: string; url: string; headers: IncomingMessage['headers']; body: Buffer }
-
-/** A scripted @connections: answers from `script` in turn and records each request. */
-function scriptedServer(): { start(): Promise<string>; script: ((req: Captured) => [number, Record<string, string>, string])[]; seen: Captured[]; server: Server } {
-  const seen: Captured[] = [];
-  const script: ((req: Captured) => [number, Record<string, string>, string])[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const captured = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) };
-      seen.push(captured);
-      const [status, headers, body] = (script.shift() ?? (() => [200, {}, '']))(captured);
-      res.writeHead(status, headers).end(body);
-    });
-  });
-  return {
-    server, script, seen,
-    start: () => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`))),
-  };
-}
 
 const gone = (): [number, Record<string, string>, string] => [410, { 'x-amzn-ErrorType': 'GoneException' }, '{"message":null}'];
 
 describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
-  const fake = scriptedServer();
+  // A scripted @connections.
+  const fake = scriptedServer([200, {}, '']);
   let endpoint: string;
   let lean: Sender;
   let sdk: Sender;
   let sdkClient: ApiGatewayManagementApiClient;
 
   beforeAll(async () => {
-    endpoint = await fake.start();
+    endpoint = await fake.start('/prod');
     lean = createSignedHttpSender({ endpoint, region: 'us-east-1', credentials, maxAttempts: 3 });
     sdkClient = new ApiGatewayManagementApiClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 3 });
     sdk = createManagementSender(sdkClient);
   });
-  afterEach(() => {
-    fake.seen.length = 0;
-    fake.script.length = 0;
-  });
-  afterAll(() => {
+  afterEach(() => fake.reset());
+  afterAll(async () => {
     sdkClient.destroy();
-    fake.server.close();
+    await fake.close();
   });
 
   it('sends the same request line and body as the SDK, with a valid SigV4 signature', async () => {
