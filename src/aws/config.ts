@@ -11,7 +11,7 @@ export interface RelayConfig {
   fanoutConcurrency: number;
   /** Explicit Management API endpoint; when absent it is derived from the event. */
   managementApiUrl?: string;
-  /** Another DynamoDB (dynalite, DynamoDB Local): DYNAMODB_ENDPOINT or AWS_ENDPOINT_URL_DYNAMODB. */
+  /** Another DynamoDB (dynalite, DynamoDB Local): DYNAMODB_ENDPOINT, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL. */
   dynamodbEndpoint?: string;
   /** How the store calls DynamoDB: `signed-http` (lean, default) or `sdk` (the SDK client). */
   dynamodbClient: 'signed-http' | 'sdk';
@@ -34,9 +34,9 @@ export function loadConfig(env: Env): RelayConfig {
     // The SDK would honour this variable by itself, but only when no endpoint is passed;
     // we always pass one, so read it here to keep the override working.
     managementApiUrl: env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || env.MANAGEMENT_API_URL || undefined,
-    // Read here: the lean client has no endpoint resolution of its own (and the SDK would read
-    // AWS_ENDPOINT_URL_DYNAMODB only from process.env).
-    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || undefined,
+    // Read here, in the SDK's order: the lean client has no endpoint resolution of its own (and
+    // the SDK would read these only from process.env).
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || undefined,
     dynamodbClient: oneOf(env, 'DYNAMODB_CLIENT', ['signed-http', 'sdk'] as const, 'signed-http'),
     managementSender: oneOf(env, 'MANAGEMENT_SENDER', ['signed-http', 'sdk'] as const, 'signed-http'),
     websocketUrl: env.WEBSOCKET_URL || undefined,

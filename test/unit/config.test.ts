@@ -12,6 +12,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CONNECTIONS_TABLE: 't', FANOUT_CONCURRENCY: value })).toThrow(/FANOUT_CONCURRENCY must be a positive integer/);
   });
 
+  it('takes the DynamoDB endpoint from the service-specific variable first, then the global one', () => {
+    expect(loadConfig({ CONNECTIONS_TABLE: 't' }).dynamodbEndpoint).toBeUndefined();
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_ENDPOINT_URL: 'http://all:1' }).dynamodbEndpoint).toBe('http://all:1');
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_ENDPOINT_URL: 'http://all:1', AWS_ENDPOINT_URL_DYNAMODB: 'http://ddb:2' }).dynamodbEndpoint).toBe('http://ddb:2');
+  });
+
   it('uses the lean clients unless told otherwise, and names a bad choice', () => {
     expect(loadConfig({ CONNECTIONS_TABLE: 't' })).toMatchObject({ managementSender: 'signed-http', dynamodbClient: 'signed-http' });
     expect(loadConfig({ CONNECTIONS_TABLE: 't', MANAGEMENT_SENDER: 'sdk', DYNAMODB_CLIENT: 'sdk' })).toMatchObject({ managementSender: 'sdk', dynamodbClient: 'sdk' });
