@@ -37,7 +37,7 @@ export function loadConfig(env: Env): RelayConfig {
     // Read here, in the SDK's order: the lean client has no endpoint resolution of its own (and
     // the SDK would read these only from process.env).
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || undefined,
-    dynamodbClient: oneOf(env, 'DYNAMODB_CLIENT', ['signed-http', 'sdk'] as const, 'signed-http'),
+    dynamodbClient: dynamodbClient(env),
     managementSender: oneOf(env, 'MANAGEMENT_SENDER', ['signed-http', 'sdk'] as const, 'signed-http'),
     websocketUrl: env.WEBSOCKET_URL || undefined,
     publishToken: env.PUBLISH_TOKEN || undefined,
@@ -54,6 +54,22 @@ export function managementEndpointFor(config: RelayConfig, context: WebSocketReq
   // China regions live under amazonaws.com.cn.
   const suffix = config.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
   return `https://${context.apiId}.execute-api.${config.region}.${suffix}/${context.stage}`;
+}
+
+/**
+ * The lean DynamoDB client knows only the public endpoints of the aws and aws-cn partitions.
+ * FIPS, dual-stack and the isolated partitions' endpoints are the SDK's to resolve: without an
+ * explicit endpoint they select the SDK client, and asking for the lean one then is an error.
+ */
+function dynamodbClient(env: Env): RelayConfig['dynamodbClient'] {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
+  const explicitEndpoint = Boolean(env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL);
+  const sdkOnly = !explicitEndpoint && (env.AWS_USE_FIPS_ENDPOINT === 'true' || env.AWS_USE_DUALSTACK_ENDPOINT === 'true' || /^(us-iso|eu-iso|eusc-)/.test(region));
+  const choice = oneOf(env, 'DYNAMODB_CLIENT', ['signed-http', 'sdk'] as const, sdkOnly ? 'sdk' : 'signed-http');
+  if (choice === 'signed-http' && sdkOnly) {
+    throw new ConfigError(`DYNAMODB_CLIENT=signed-http cannot resolve FIPS, dual-stack or ${region || 'this'} region's endpoints; use DYNAMODB_CLIENT=sdk or set DYNAMODB_ENDPOINT`);
+  }
+  return choice;
 }
 
 function required(env: Env, name: string): string {

@@ -83,7 +83,7 @@ export function createDynamoStore({ dynamo, tableName, clock }: DynamoStoreOptio
     async *members(room: string) {
       // TTL deletion lags by up to days, so expired items are filtered out on read.
       const nowSeconds = String(Math.floor(clock.now() / 1000));
-      const readPage = (startKey?: Record<string, AttributeValue>) => dynamo.query({
+      const query = (startKey?: Record<string, AttributeValue>) => dynamo.query({
         TableName: tableName,
         KeyConditionExpression: 'pk = :room',
         FilterExpression: 'expiresAt > :now',
@@ -92,22 +92,25 @@ export function createDynamoStore({ dynamo, tableName, clock }: DynamoStoreOptio
         ExclusiveStartKey: startKey,
         Limit: MEMBERS_PAGE_SIZE,
       });
+      // A read ahead fails while nobody awaits it yet (the consumer is busy delivering): mark it
+      // handled at once, or Node (and Lambda) would end the process on an unhandled rejection.
+      // Awaiting it later still throws to the consumer.
+      const readPage = (startKey?: Record<string, AttributeValue>) => {
+        const page = query(startKey);
+        page.catch(() => {});
+        return page;
+      };
       let next: Promise<QueryOutput> | undefined = readPage();
-      try {
-        while (next) {
-          const page: QueryOutput = await next;
-          // Read ahead: the next page arrives while this one is being delivered.
-          next = page.LastEvaluatedKey ? readPage(page.LastEvaluatedKey) : undefined;
-          const members: Member[] = [];
-          for (const item of page.Items ?? []) {
-            const connectionId = item.connectionId?.S;
-            if (connectionId) members.push({ connectionId, connectedAt: Number(item.connectedAt?.N ?? 0) });
-          }
-          if (members.length > 0) yield members;
+      while (next) {
+        const page: QueryOutput = await next;
+        // Read ahead: the next page arrives while this one is being delivered.
+        next = page.LastEvaluatedKey ? readPage(page.LastEvaluatedKey) : undefined;
+        const members: Member[] = [];
+        for (const item of page.Items ?? []) {
+          const connectionId = item.connectionId?.S;
+          if (connectionId) members.push({ connectionId, connectedAt: Number(item.connectedAt?.N ?? 0) });
         }
-      } finally {
-        // A consumer that stops early leaves a read in flight; its failure is nobody's concern.
-        next?.catch(() => {});
+        if (members.length > 0) yield members;
       }
     },
   };

@@ -97,7 +97,8 @@ function toAwsError({ status, errorType, text }: SignedResponse): AwsHttpError {
   if (!type) {
     try {
       const body = JSON.parse(text) as { __type?: string; code?: string };
-      type = awsErrorType(body.__type ?? body.code);
+      // The SDK's order: the header, then `code`, then `__type`.
+      type = awsErrorType(body.code ?? body.__type);
     } catch {
       // not JSON: fall back to the status below
     }

@@ -112,7 +112,7 @@ export function sha256Hex(data: Buffer | string): string {
 
 /**
  * One request through undici's handler interface rather than `request()`: no body stream and no
- * promise per chunk. The body of a 200 is kept only when the caller may need it (JSON answers).
+ * promise per chunk. The body is kept whole: JSON answers need it, a PostToConnection's is empty.
  */
 function exchange(pool: Pool, options: Dispatcher.DispatchOptions): Promise<SignedResponse> {
   return new Promise((resolve, reject) => {

@@ -58,11 +58,7 @@ export function createSigV4Signer({ service, region }: { service: string; region
     const names = Object.keys(headers).sort();
     const signedHeaders = names.join(';');
     let canonicalHeaders = '';
-    for (const name of names) {
-      // The values added here (host, hex, digits, base64) hold no whitespace to canonicalise.
-      const value = name in request.headers ? canonicalValue(headers[name]!) : headers[name];
-      canonicalHeaders += `${name}:${value}\n`;
-    }
+    for (const name of names) canonicalHeaders += `${name}:${canonicalValue(headers[name]!)}\n`;
     const canonicalRequest = `${request.method}\n${canonicalPath(request.path)}\n\n${canonicalHeaders}\n${signedHeaders}\n${request.payloadSha256}`;
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
     const signature = createHmac('sha256', signingKey(day, credentials)).update(stringToSign).digest('hex');
@@ -72,9 +68,13 @@ export function createSigV4Signer({ service, region }: { service: string; region
   };
 }
 
-/** Trimmed, inner whitespace runs made one space; most values have none, so skip the regex. */
+/**
+ * As the SDK's signer: line breaks become spaces, runs of spaces and tabs one space, one space
+ * at either end goes. Most values (hex, dates, base64) have none of these: skip the rewriting.
+ */
 function canonicalValue(value: string): string {
-  return /^\S+(?: \S+)*$/.test(value) ? value : value.trim().replace(/\s+/g, ' ');
+  if (!/[\t\n\r ]/.test(value)) return value;
+  return value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
 }
 
 /** As the SDK's signer: drop empty and `.` segments, resolve `..`, then encode each once more. */

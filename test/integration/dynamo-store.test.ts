@@ -96,6 +96,30 @@ describe.each(clients)('DynamoDB connection store (dynalite) on the %s', (_name,
     expect(new Set(pages.flat()).size).toBe(count);
   });
 
+  it('a page read ahead that fails while the consumer is still delivering reaches the consumer, not the process', async () => {
+    await Promise.all(Array.from({ length: MEMBERS_PAGE_SIZE + 1 }, (_, i) => store.add({ connectionId: `f${i}`, connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'flaky')));
+    // DynamoDB failing on the second page only is a fault dynalite cannot produce: inject it.
+    const real = api(dynamo, client);
+    let queries = 0;
+    const failingSecondPage: DynamoApi = { ...real, query: (input) => (++queries === 2 ? Promise.reject(new Error('throttled for good')) : real.query(input)) };
+    const flakyStore = createDynamoStore({ dynamo: failingSecondPage, tableName, clock: { now: () => NOW } });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+
+    try {
+      const slowConsumer = async () => {
+        for await (const _page of flakyStore.members('flaky')) await new Promise((resolve) => setTimeout(resolve, 50));
+      };
+      await expect(slowConsumer()).rejects.toThrow('throttled for good');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+
+    expect(unhandled).toEqual([]);
+  });
+
   it('removing an unknown connection is not an error', async () => {
     await expect(store.remove('never-seen')).resolves.toBeUndefined();
   });

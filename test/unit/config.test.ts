@@ -12,6 +12,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CONNECTIONS_TABLE: 't', FANOUT_CONCURRENCY: value })).toThrow(/FANOUT_CONCURRENCY must be a positive integer/);
   });
 
+  it('leaves FIPS, dual-stack and isolated-partition endpoints to the SDK client, which alone resolves them', () => {
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_USE_FIPS_ENDPOINT: 'true' }).dynamodbClient).toBe('sdk');
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_USE_DUALSTACK_ENDPOINT: 'true' }).dynamodbClient).toBe('sdk');
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_REGION: 'us-isob-east-1' }).dynamodbClient).toBe('sdk');
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_REGION: 'us-gov-west-1' }).dynamodbClient).toBe('signed-http');
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_USE_FIPS_ENDPOINT: 'true', DYNAMODB_ENDPOINT: 'http://local:1' }).dynamodbClient).toBe('signed-http');
+    expect(() => loadConfig({ CONNECTIONS_TABLE: 't', AWS_USE_FIPS_ENDPOINT: 'true', DYNAMODB_CLIENT: 'signed-http' })).toThrow(/DYNAMODB_CLIENT=signed-http cannot resolve FIPS/);
+  });
+
   it('takes the DynamoDB endpoint from the service-specific variable first, then the global one', () => {
     expect(loadConfig({ CONNECTIONS_TABLE: 't' }).dynamodbEndpoint).toBeUndefined();
     expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_ENDPOINT_URL: 'http://all:1' }).dynamodbEndpoint).toBe('http://all:1');

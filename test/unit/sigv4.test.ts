@@ -26,7 +26,8 @@ describe('SigV4 signer (hot path)', () => {
     ['an id with every character class', 'execute-api', 'us-east-1', temporary, `/@connections/${encodeConnectionId("a~b_c-d.e*f(g)h'i%j é")}`, { 'content-type': 'application/octet-stream' }],
     ['a dot segment', 'execute-api', 'us-east-1', permanent, '/prod/@connections/./x/../y', { 'content-type': 'application/octet-stream' }],
     ['DynamoDB', 'dynamodb', 'cn-north-1', temporary, '/', { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.Query' }],
-    ['a header value with inner runs of spaces', 'dynamodb', 'us-east-1', permanent, '/', { 'content-type': '  application/x-amz-json-1.0 ', 'x-amz-target': 'A   B' }],
+    ['header values with runs of spaces, tabs, line breaks and non-ASCII spaces', 'dynamodb', 'us-east-1', permanent, '/', { 'content-type': '  application/x-amz-json-1.0 ', 'x-amz-target': 'A \t  B\r\nC', 'x-amz-meta': '\u00a0a\u2003 b\u000b' }],
+    ['a session token with spaces in it', 'execute-api', 'us-east-1', { ...permanent, sessionToken: ' tok  en ' }, '/@connections/x', { 'content-type': 'application/octet-stream' }],
   ];
 
   it.each(cases)('%s: the same headers and signature as the SDK\'s signer', async (_name, service, region, credentials, path, headers) => {
