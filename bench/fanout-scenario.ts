@@ -89,8 +89,10 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
   }
   const connectSeconds = (performance.now() - connectStarted) / 1000;
   const memoryAfter = await settle(target);
-  // Likewise before the measured broadcasts: two that no client counts (they carry no seq).
-  for (let i = 0; i < 2; i++) await broadcastUncounted(clients, n);
+  // Likewise before the measured broadcasts: ten that no client counts (they carry no seq), sent
+  // back to back like the measured ones, so every sandbox the loop will use is started and warm
+  // (a broadcast may arrive while the previous invocation is still returning).
+  for (let i = 0; i < 10; i++) await broadcastUncounted(clients, n);
 
   const completions: number[] = [];
   const deliveries: number[] = [];
