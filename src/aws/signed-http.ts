@@ -41,7 +41,6 @@ export interface SignedRequest {
 
 export interface SignedHttp {
   post(request: SignedRequest): Promise<SignedResponse>;
-  close(): Promise<void>;
 }
 
 export function createSignedHttp(options: SignedHttpOptions): SignedHttp {
@@ -69,7 +68,6 @@ export function createSignedHttp(options: SignedHttpOptions): SignedHttp {
       );
       return exchange(pool, { method: 'POST', path: fullPath, headers: signedHeaders, body });
     },
-    close: () => pool.close(),
   };
 }
 
