@@ -1,4 +1,5 @@
 import { RelayError } from '../core/index.js';
+import { dnsSuffix } from './partitions.js';
 import type { WebSocketRequestContext } from './websocket-event.js';
 
 /** A setting is missing or malformed; the message names it. */
@@ -51,9 +52,7 @@ export function loadConfig(env: Env): RelayConfig {
  */
 export function managementEndpointFor(config: RelayConfig, context: WebSocketRequestContext): string {
   if (config.managementApiUrl) return config.managementApiUrl;
-  // China regions live under amazonaws.com.cn.
-  const suffix = config.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return `https://${context.apiId}.execute-api.${config.region}.${suffix}/${context.stage}`;
+  return `https://${context.apiId}.execute-api.${config.region}.${dnsSuffix(config.region)}/${context.stage}`;
 }
 
 /**
@@ -67,7 +66,7 @@ function dynamodbClient(env: Env): RelayConfig['dynamodbClient'] {
   const sdkOnly = !explicitEndpoint && (env.AWS_USE_FIPS_ENDPOINT === 'true' || env.AWS_USE_DUALSTACK_ENDPOINT === 'true' || /^(us-iso|eu-iso|eusc-)/.test(region));
   const choice = oneOf(env, 'DYNAMODB_CLIENT', ['signed-http', 'sdk'] as const, sdkOnly ? 'sdk' : 'signed-http');
   if (choice === 'signed-http' && sdkOnly) {
-    throw new ConfigError(`DYNAMODB_CLIENT=signed-http cannot resolve FIPS, dual-stack or ${region || 'this'} region's endpoints; use DYNAMODB_CLIENT=sdk or set DYNAMODB_ENDPOINT`);
+    throw new ConfigError('DYNAMODB_CLIENT=signed-http cannot resolve FIPS, dual-stack or isolated-partition endpoints; use DYNAMODB_CLIENT=sdk or set DYNAMODB_ENDPOINT');
   }
   return choice;
 }

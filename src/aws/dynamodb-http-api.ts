@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { DynamoApi } from './dynamodb-api.js';
+import { dnsSuffix } from './partitions.js';
 import {
   awsErrorType,
   AwsHttpError,
@@ -86,22 +87,25 @@ export function createDynamoHttpApi(options: DynamoHttpApiOptions): DynamoApi {
   };
 }
 
-/** DynamoDB's public endpoint; China regions live under amazonaws.com.cn. */
+/** DynamoDB's public endpoint in the region's partition. */
 export function defaultDynamoEndpoint(region: string): string {
-  return `https://dynamodb.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+  return `https://dynamodb.${region}.${dnsSuffix(region)}`;
 }
 
-/** JSON protocols name the error in the body (`__type`) when the header does not. */
-function toAwsError({ status, errorType, text }: SignedResponse): AwsHttpError {
-  let type = errorType;
-  if (!type) {
-    try {
-      const body = JSON.parse(text) as { __type?: string; code?: string };
-      // The SDK's order: the header, then `code`, then `__type`.
-      type = awsErrorType(body.code ?? body.__type);
-    } catch {
-      // not JSON: fall back to the status below
-    }
+/**
+ * Where awsJson1_0 puts the error's name, in the order the SDK's DynamoDB client reads it: the
+ * body's `__type`, then its `code` (any case), then the x-amzn-errortype header.
+ */
+function toAwsError({ status, errorType: headerType, text }: SignedResponse): AwsHttpError {
+  let bodyType: string | undefined;
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    const codeKey = Object.keys(body).find((key) => key.toLowerCase() === 'code');
+    const named = body.__type ?? (codeKey ? body[codeKey] : undefined);
+    if (typeof named === 'string') bodyType = awsErrorType(named);
+  } catch {
+    // not JSON: the header or the status names it
   }
+  const type = bodyType ?? headerType;
   return new AwsHttpError(type ?? (status >= 500 ? 'InternalServerError' : 'UnknownError'), status, errorMessage(text, status));
 }

@@ -63,6 +63,20 @@ describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', (
     expect(fake.seen).toHaveLength(2);
   });
 
+  it.each([
+    ['the header, `code` and `__type` disagree', { 'x-amzn-ErrorType': 'HeaderType' }, { __type: 'ns#TypeField', code: 'CodeField', message: 'm' }],
+    ['the body has `Code` and `__type`', {}, { __type: 'ns#TypeField', Code: 'CodeField', message: 'm' }],
+    ['only `code` and the header', { 'x-amzn-ErrorType': 'HeaderType' }, { code: 'CodeField', message: 'm' }],
+    ['only the header', { 'x-amzn-ErrorType': 'HeaderType:http://internal' }, { message: 'm' }],
+  ])('names an error as the SDK does when %s', async (_case, headers, body) => {
+    const names: string[] = [];
+    for (const api of [sdkDynamoApi(sdkClient), lean(1)]) {
+      fake.script.push(() => [400, { 'content-type': 'application/x-amz-json-1.0', ...headers }, JSON.stringify(body)]);
+      names.push((await api.getItem({ TableName: 'tbl', Key: {} }).catch((e: unknown) => e) as Error).name);
+    }
+    expect(names[1]).toBe(names[0]);
+  });
+
   it('gives up after maxAttempts with the last error', async () => {
     fake.script.push(...Array.from({ length: 2 }, () => awsJsonError(400, 'ThrottlingException', 'still busy')));
     const error = await lean(2).query(query).catch((e: unknown) => e) as Error;
@@ -81,6 +95,7 @@ describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', (
   it('defaults to the region\'s public endpoint', () => {
     expect(defaultDynamoEndpoint('eu-west-1')).toBe('https://dynamodb.eu-west-1.amazonaws.com');
     expect(defaultDynamoEndpoint('cn-north-1')).toBe('https://dynamodb.cn-north-1.amazonaws.com.cn');
+    expect(defaultDynamoEndpoint('eusc-de-east-1')).toBe('https://dynamodb.eusc-de-east-1.amazonaws.eu');
   });
 });
 

@@ -43,6 +43,16 @@ describe('managementEndpointFor', () => {
     expect(managementEndpointFor(config, behindCustomDomain)).toBe('https://abc123def4.execute-api.eu-west-1.amazonaws.com/prod');
   });
 
+  it.each([
+    ['cn-north-1', 'amazonaws.com.cn'],
+    ['us-gov-west-1', 'amazonaws.com'],
+    ['us-isob-east-1', 'sc2s.sgov.gov'],
+    ['eusc-de-east-1', 'amazonaws.eu'],
+  ])('in %s uses its partition\'s domain (%s)', (region, suffix) => {
+    const config = loadConfig({ CONNECTIONS_TABLE: 't', AWS_REGION: region });
+    expect(managementEndpointFor(config, context)).toBe(`https://abc123def4.execute-api.${region}.${suffix}/prod`);
+  });
+
   it('an explicit endpoint (the emulator\'s) wins', () => {
     const config = loadConfig({ CONNECTIONS_TABLE: 't', AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: 'http://127.0.0.1:3001' });
     expect(managementEndpointFor(config, context)).toBe('http://127.0.0.1:3001');
