@@ -1,4 +1,6 @@
 import WebSocket from 'ws';
+import { SEND_MESSAGE_ACTION } from '../src/core/index.js';
+import type { MemoryReport } from '../src/local/dev-server.js';
 import type { BenchTarget } from './targets.js';
 
 /** One closed-loop fan-out run: N clients, M broadcasts, each sent once all have the previous. */
@@ -113,7 +115,7 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
         }
       };
     });
-    clients[0]!.socket.send(JSON.stringify({ action: 'sendmessage', data: { seq } }));
+    sendBroadcast(clients[0]!.socket, { seq });
     if (await done) completions.push(performance.now() - sentAt);
     else timedOut++;
   }
@@ -122,6 +124,7 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
   // Late or duplicate frames still count against their client.
   await new Promise((resolve) => setTimeout(resolve, 200));
 
+  const sortedDeliveries = sorted(deliveries);
   const result: FanoutRun = {
     target: target.name,
     clients: n,
@@ -130,7 +133,7 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
     memoryPerConnection: memoryBefore && memoryAfter ? (memoryAfter.retainedBytes - memoryBefore.retainedBytes) / n : undefined,
     rssPerConnection: memoryBefore && memoryAfter ? (memoryAfter.rssBytes - memoryBefore.rssBytes) / n : undefined,
     completion: summarize(completions),
-    delivery: { p50: percentile(sorted(deliveries), 50), p99: percentile(sorted(deliveries), 99) },
+    delivery: { p50: percentile(sortedDeliveries, 50), p99: percentile(sortedDeliveries, 99) },
     deliveriesPerSecond: deliveries.length / loopSeconds,
     serverCpuMsPerDelivery: cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / Math.max(1, deliveries.length) : undefined,
     lost: clients.reduce((sum, c) => sum + (m - c.seen.size), 0),
@@ -151,28 +154,23 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
 }
 
 async function warmUp(target: BenchTarget, count: number, concurrency: number): Promise<void> {
-  const sockets: WebSocket[] = [];
-  for (let opened = 0; opened < count; opened += concurrency) {
-    await Promise.all(Array.from({ length: Math.min(concurrency, count - opened) }, () => new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(target.wsUrl);
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-      sockets.push(socket);
-    })));
-  }
+  const sockets = await openSockets(target, count, concurrency);
   // A few broadcasts too, so the first measured one does not pay for JIT and new sockets.
   for (let i = 0; i < 5; i++) {
-    sockets[0]!.send(JSON.stringify({ action: 'sendmessage', data: { seq: -1 } }));
+    sendBroadcast(sockets[0]!, { seq: -1 });
     await new Promise((resolve) => setTimeout(resolve, 200 + count / 5));
   }
-  await Promise.all(sockets.map((socket) => new Promise((resolve) => {
-    socket.once('close', resolve);
-    socket.close();
-  })));
+  await closeAll(sockets);
 }
 
 /** Opens and closes `count` connections, then waits until the server is quiet again. */
 async function rewarm(target: BenchTarget, count: number, concurrency: number): Promise<void> {
+  await closeAll(await openSockets(target, count, concurrency));
+  await quiet(target);
+}
+
+/** `count` connections, `concurrency` at a time; the servers under test offer no compression. */
+async function openSockets(target: BenchTarget, count: number, concurrency: number): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   for (let opened = 0; opened < count; opened += concurrency) {
     await Promise.all(Array.from({ length: Math.min(concurrency, count - opened) }, () => new Promise<void>((resolve, reject) => {
@@ -182,11 +180,14 @@ async function rewarm(target: BenchTarget, count: number, concurrency: number): 
       sockets.push(socket);
     })));
   }
+  return sockets;
+}
+
+async function closeAll(sockets: WebSocket[]): Promise<void> {
   await Promise.all(sockets.map((socket) => new Promise((resolve) => {
     socket.once('close', resolve);
     socket.close();
   })));
-  await quiet(target);
 }
 
 /** Sends one broadcast without a seq and waits until every client has it (or 10 s). */
@@ -200,8 +201,13 @@ async function broadcastUncounted(clients: Client[], n: number): Promise<void> {
       resolve();
     };
     for (const client of clients) client.socket.once('message', onMessage);
-    clients[0]!.socket.send(JSON.stringify({ action: 'sendmessage', data: { warm: true } }));
+    sendBroadcast(clients[0]!.socket, { warm: true });
   });
+}
+
+/** The frame a chat client sends; the raw server broadcasts any frame as it is. */
+function sendBroadcast(socket: WebSocket, data: unknown): void {
+  socket.send(JSON.stringify({ action: SEND_MESSAGE_ACTION, data }));
 }
 
 function sorted(values: number[]): number[] {
@@ -217,7 +223,7 @@ function summarize(values: number[]): { p50: number; p99: number; mean: number }
  * Waits until the server is quiet (the $disconnects of a warm-up are done), then has it collect
  * its garbage, so a memory reading shows what it keeps.
  */
-async function settle(target: BenchTarget): Promise<{ rssBytes: number; retainedBytes: number } | undefined> {
+async function settle(target: BenchTarget): Promise<MemoryReport | undefined> {
   await quiet(target);
   return target.memory();
 }

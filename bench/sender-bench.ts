@@ -53,9 +53,9 @@ export async function runSenderBench(calls = 4000, concurrency = 32): Promise<Se
     const sdkClient = new ApiGatewayManagementApiClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS });
     const sdk: Sender = createManagementSender(sdkClient);
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-    // The floor: an unsigned keep-alive POST with node:http.
+    // The floor: an unsigned keep-alive POST with node:http, body encoded once as the senders do.
+    const body = Buffer.from(PAYLOAD);
     const bare = (i: number) => new Promise<void>((resolve, reject) => {
-      const body = Buffer.from(PAYLOAD);
       const req = request(`${endpoint}/@connections/c${i}`, { method: 'POST', agent, headers: { 'content-length': body.length } }, (res) => {
         res.resume();
         res.on('end', resolve);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { MemoryReport } from '../src/local/dev-server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -9,7 +10,7 @@ export interface BenchTarget {
   name: string;
   wsUrl: string;
   /** After a full garbage collection (SIGUSR2): what the server holds; undefined for remote targets. */
-  memory(): Promise<{ rssBytes: number; retainedBytes: number } | undefined>;
+  memory(): Promise<MemoryReport | undefined>;
   /** CPU seconds the server process has used so far; undefined for remote targets. */
   cpuSeconds(): number | undefined;
   stop(): Promise<void>;
@@ -37,7 +38,7 @@ function startProcess(name: string, args: string[], urlPattern: RegExp): Promise
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   let output = '';
-  const memoryWaiters: ((memory: { rssBytes: number; retainedBytes: number }) => void)[] = [];
+  const memoryWaiters: ((memory: MemoryReport) => void)[] = [];
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start: ${output}`)), 60_000);
     const onData = (chunk: Buffer) => {

@@ -1,4 +1,4 @@
-import { bundleFunction, type FunctionToBundle } from './bundle-functions.js';
+import { bundleFunctions, type FunctionToBundle } from './bundle-functions.js';
 
 /**
  * `tsx tools/bundle-cli.ts '<json>'`: bundles the functions named in the JSON request
@@ -6,6 +6,4 @@ import { bundleFunction, type FunctionToBundle } from './bundle-functions.js';
  * The Serverless plugin runs this in its own process, away from the framework's module hooks.
  */
 const request = JSON.parse(process.argv[2] ?? '{}') as { serviceDir: string; outDir: string; functions: FunctionToBundle[] };
-const reports = [];
-for (const fn of request.functions) reports.push(await bundleFunction(request.serviceDir, request.outDir, fn));
-process.stdout.write(JSON.stringify(reports));
+process.stdout.write(JSON.stringify(await bundleFunctions(request.serviceDir, request.outDir, request.functions)));

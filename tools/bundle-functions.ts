@@ -27,17 +27,28 @@ export interface BundleReport {
 const ZIP_MTIME = new Date('2020-01-01T00:00:00Z');
 
 /**
- * Bundles one function with esbuild — TypeScript compiled, tree-shaken, minified, one ESM file
- * with a linked source map — and zips it with the files its patterns name. The module keeps its
- * path (src/aws/handlers.ts → src/aws/handlers.mjs) so serverless.yml's `handler` works unchanged.
+ * Bundles the functions with esbuild — TypeScript compiled, tree-shaken, minified, one ESM file
+ * with a linked source map — and zips each with the files its patterns name. A module that
+ * several functions share (the three WebSocket handlers) is built once. The module keeps its path
+ * (src/aws/handlers.ts → src/aws/handlers.mjs) so serverless.yml's `handler` works unchanged.
  */
-export async function bundleFunction(serviceDir: string, outDir: string, fn: FunctionToBundle): Promise<BundleReport> {
-  const { file, modulePath } = locateHandler(fn.handler, serviceDir, fn.name);
-  const workDir = join(outDir, fn.name);
-  await rm(workDir, { recursive: true, force: true });
-  const outfile = join(workDir, `${modulePath}.mjs`);
+export async function bundleFunctions(serviceDir: string, outDir: string, functions: FunctionToBundle[]): Promise<BundleReport[]> {
+  const codeDir = join(outDir, 'code');
+  await rm(codeDir, { recursive: true, force: true });
+  const builds = new Map<string, Promise<string>>();
+  const reports: BundleReport[] = [];
+  for (const fn of functions) {
+    const { file, modulePath } = locateHandler(fn.handler, serviceDir, fn.name);
+    const outfile = join(codeDir, `${modulePath}.mjs`);
+    if (!builds.has(file)) builds.set(file, buildModule(file, outfile).then(() => outfile));
+    reports.push(await zipFunction(serviceDir, outDir, fn, await builds.get(file)!, modulePath));
+  }
+  return reports;
+}
+
+async function buildModule(entry: string, outfile: string): Promise<void> {
   await build({
-    entryPoints: [file],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -54,7 +65,9 @@ export async function bundleFunction(serviceDir: string, outDir: string, fn: Fun
     legalComments: 'none',
     logLevel: 'warning',
   });
+}
 
+async function zipFunction(serviceDir: string, outDir: string, fn: FunctionToBundle, outfile: string, modulePath: string): Promise<BundleReport> {
   const zipPath = join(outDir, `${fn.name}.zip`);
   const zip = new yazl.ZipFile();
   const files: string[] = [];

@@ -6,8 +6,9 @@ const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
 class EsbuildBundlePlugin {
-  constructor(serverless, _options, { log } = {}) {
+  constructor(serverless, options, { log } = {}) {
     this.serverless = serverless;
+    this.options = options ?? {};
     this.log = log ?? { notice: console.log };
     this.hooks = {
       'before:package:createDeploymentArtifacts': () => this.bundleAll(),
@@ -18,7 +19,8 @@ class EsbuildBundlePlugin {
   bundleAll() {
     const service = this.serverless.service;
     const serviceDir = this.serverless.serviceDir;
-    const names = service.getAllFunctions();
+    // `deploy function -f name` packages that function only.
+    const names = this.options.function ? [this.options.function] : service.getAllFunctions();
     const functions = names.map((name) => {
       const fn = service.getFunction(name);
       return { name, handler: fn.handler, patterns: fn.package?.patterns };

@@ -28,17 +28,19 @@ type Env = Record<string, string | undefined>;
 
 /** Reads and validates the environment; throws ConfigError naming the first bad setting. */
 export function loadConfig(env: Env): RelayConfig {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  // Read here, in the SDK's order: the lean client has no endpoint resolution of its own (and
+  // the SDK would read these only from process.env).
+  const dynamodbEndpoint = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || undefined;
   return {
     connectionsTable: required(env, 'CONNECTIONS_TABLE'),
-    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region,
     fanoutConcurrency: positiveInteger(env, 'FANOUT_CONCURRENCY', 64),
     // The SDK would honour this variable by itself, but only when no endpoint is passed;
     // we always pass one, so read it here to keep the override working.
     managementApiUrl: env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || env.MANAGEMENT_API_URL || undefined,
-    // Read here, in the SDK's order: the lean client has no endpoint resolution of its own (and
-    // the SDK would read these only from process.env).
-    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || undefined,
-    dynamodbClient: dynamodbClient(env),
+    dynamodbEndpoint,
+    dynamodbClient: dynamodbClient(env, region, dynamodbEndpoint),
     managementSender: oneOf(env, 'MANAGEMENT_SENDER', ['signed-http', 'sdk'] as const, 'signed-http'),
     websocketUrl: env.WEBSOCKET_URL || undefined,
     publishToken: env.PUBLISH_TOKEN || undefined,
@@ -60,10 +62,8 @@ export function managementEndpointFor(config: RelayConfig, context: WebSocketReq
  * FIPS, dual-stack and the isolated partitions' endpoints are the SDK's to resolve: without an
  * explicit endpoint they select the SDK client, and asking for the lean one then is an error.
  */
-function dynamodbClient(env: Env): RelayConfig['dynamodbClient'] {
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
-  const explicitEndpoint = Boolean(env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL);
-  const sdkOnly = !explicitEndpoint && (env.AWS_USE_FIPS_ENDPOINT === 'true' || env.AWS_USE_DUALSTACK_ENDPOINT === 'true' || /^(us-iso|eu-iso|eusc-)/.test(region));
+function dynamodbClient(env: Env, region: string, endpoint: string | undefined): RelayConfig['dynamodbClient'] {
+  const sdkOnly = endpoint === undefined && (env.AWS_USE_FIPS_ENDPOINT === 'true' || env.AWS_USE_DUALSTACK_ENDPOINT === 'true' || /^(us-iso|eu-iso|eusc-)/.test(region));
   const choice = oneOf(env, 'DYNAMODB_CLIENT', ['signed-http', 'sdk'] as const, sdkOnly ? 'sdk' : 'signed-http');
   if (choice === 'signed-http' && sdkOnly) {
     throw new ConfigError('DYNAMODB_CLIENT=signed-http cannot resolve FIPS, dual-stack or isolated-partition endpoints; use DYNAMODB_CLIENT=sdk or set DYNAMODB_ENDPOINT');

@@ -38,6 +38,9 @@ export interface DynamoStoreOptions {
 export function createDynamoStore({ dynamo, tableName, clock }: DynamoStoreOptions): ConnectionStore {
   const connectionKey = (id: string) => `CONN#${id}`;
   const roomKey = (room: string) => `ROOM#${room}`;
+  // Every attribute the table's schema names comes from TABLE_LAYOUT, which the table is checked against.
+  const { partitionKey, sortKey, ttlAttribute } = TABLE_LAYOUT;
+  const key = (pk: string, sk: string) => ({ [partitionKey]: { S: pk }, [sortKey]: { S: sk } });
 
   const writeAll = async (requests: WriteRequest[]): Promise<void> => {
     for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
@@ -58,17 +61,17 @@ export function createDynamoStore({ dynamo, tableName, clock }: DynamoStoreOptio
       const common = {
         connectionId: { S: connection.connectionId },
         connectedAt: { N: String(connection.connectedAt) },
-        expiresAt: { N: String(connection.expiresAt) },
+        [ttlAttribute]: { N: String(connection.expiresAt) },
       };
       // One request for both items: $connect's latency is the handshake's.
       await writeAll([
-        { PutRequest: { Item: { pk: { S: connectionKey(connection.connectionId) }, sk: { S: 'META' }, sourceIp: { S: connection.sourceIp }, rooms: { SS: [room] }, ...common } } },
-        { PutRequest: { Item: { pk: { S: roomKey(room) }, sk: { S: connectionKey(connection.connectionId) }, ...common } } },
+        { PutRequest: { Item: { ...key(connectionKey(connection.connectionId), 'META'), sourceIp: { S: connection.sourceIp }, rooms: { SS: [room] }, ...common } } },
+        { PutRequest: { Item: { ...key(roomKey(room), connectionKey(connection.connectionId)), ...common } } },
       ]);
     },
 
     async remove(connectionId: string, rooms: string[] = []) {
-      const meta = { pk: { S: connectionKey(connectionId) }, sk: { S: 'META' } };
+      const meta = key(connectionKey(connectionId), 'META');
       const { Item } = await dynamo.getItem({
         TableName: tableName,
         Key: meta,
@@ -76,7 +79,7 @@ export function createDynamoStore({ dynamo, tableName, clock }: DynamoStoreOptio
         ProjectionExpression: 'rooms',
       });
       const allRooms = new Set([...(Item?.rooms?.SS ?? []), ...rooms]);
-      const keys = [meta, ...[...allRooms].map((room) => ({ pk: { S: roomKey(room) }, sk: { S: connectionKey(connectionId) } }))];
+      const keys = [meta, ...[...allRooms].map((room) => key(roomKey(room), connectionKey(connectionId)))];
       await writeAll(keys.map((Key) => ({ DeleteRequest: { Key } })));
     },
 
@@ -85,8 +88,8 @@ export function createDynamoStore({ dynamo, tableName, clock }: DynamoStoreOptio
       const nowSeconds = String(Math.floor(clock.now() / 1000));
       const query = (startKey?: Record<string, AttributeValue>) => dynamo.query({
         TableName: tableName,
-        KeyConditionExpression: 'pk = :room',
-        FilterExpression: 'expiresAt > :now',
+        KeyConditionExpression: `${partitionKey} = :room`,
+        FilterExpression: `${ttlAttribute} > :now`,
         ProjectionExpression: 'connectionId, connectedAt',
         ExpressionAttributeValues: { ':room': { S: roomKey(room) }, ':now': { N: nowSeconds } },
         ExclusiveStartKey: startKey,

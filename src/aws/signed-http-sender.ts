@@ -11,6 +11,7 @@ import {
   TRANSIENT_BACKOFF_MS,
   type SignedResponse,
 } from './signed-http.js';
+import { uriEscape } from './sigv4.js';
 
 export interface SignedHttpSenderOptions {
   /** e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod */
@@ -86,7 +87,5 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
   };
 }
 
-/** As the SDK encodes path labels: encodeURIComponent plus the characters it leaves alone. */
-export function encodeConnectionId(connectionId: string): string {
-  return encodeURIComponent(connectionId).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
+/** As the SDK encodes the ConnectionId path label. */
+export const encodeConnectionId = uriEscape;

@@ -34,19 +34,19 @@ export function createSigV4Signer({ service, region }: { service: string; region
   };
 
   // The date strings change once a second; a fan-out signs hundreds of requests within one.
-  let stamp = { second: -1, amzDate: '', day: '' };
+  let stamp = { second: -1, amzDate: '', day: '', scope: '' };
   const dateStamp = (nowMs: number) => {
     const second = Math.floor(nowMs / 1000);
     if (stamp.second !== second) {
       const amzDate = new Date(second * 1000).toISOString().replace(/[-:]|\.\d{3}/g, '');
-      stamp = { second, amzDate, day: amzDate.slice(0, 8) };
+      const day = amzDate.slice(0, 8);
+      stamp = { second, amzDate, day, scope: `${day}/${region}/${service}/aws4_request` };
     }
     return stamp;
   };
 
   return (request: SigV4Request, credentials: AwsCredentialIdentity, nowMs = Date.now()): Record<string, string> => {
-    const { amzDate, day } = dateStamp(nowMs);
-    const scope = `${day}/${region}/${service}/aws4_request`;
+    const { amzDate, day, scope } = dateStamp(nowMs);
     const headers: Record<string, string> = {
       ...request.headers,
       host: request.host,
@@ -83,14 +83,17 @@ function canonicalPath(path: string): string {
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.') continue;
     if (segment === '..') segments.pop();
-    else segments.push(encodeSegment(segment));
+    else segments.push(uriEscape(segment));
   }
   return `${path.startsWith('/') ? '/' : ''}${segments.join('/')}${segments.length > 0 && path.endsWith('/') ? '/' : ''}`;
 }
 
-/** RFC 3986 unreserved characters stay, everything else is percent-encoded (as the SDK's escapeUri). */
-function encodeSegment(segment: string): string {
-  return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/**
+ * RFC 3986 unreserved characters stay, everything else is percent-encoded: the SDK's escapeUri,
+ * for path labels (a connection id) and for the canonical path alike.
+ */
+export function uriEscape(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {

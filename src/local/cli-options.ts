@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEV_DEFAULTS, MAX_TIMER_MS } from './dev-defaults.js';
 import { AWS_LIMITS } from './limits.js';
 import type { DevServerOptions } from './dev-server.js';
 
@@ -12,16 +13,16 @@ and an embedded DynamoDB, all from serverless.yml.
 
 Options:
   --config PATH                   serverless.yml to run            (default: ./serverless.yml)
-  --stage NAME                    stage name in events and URLs     (default: local)
-  --http-port PORT                HTTP API and chat page            (env HTTP_PORT, default 3000)
-  --ws-port PORT                  WebSocket API and @connections    (env WS_PORT, default 3001)
-  --host HOST                     interface to listen on            (default 127.0.0.1)
+  --stage NAME                    stage name in events and URLs     (default: ${DEV_DEFAULTS.stage})
+  --http-port PORT                HTTP API and chat page            (env HTTP_PORT, default ${DEV_DEFAULTS.httpPort})
+  --ws-port PORT                  WebSocket API and @connections    (env WS_PORT, default ${DEV_DEFAULTS.wsPort})
+  --host HOST                     interface to listen on            (default ${DEV_DEFAULTS.host})
   --dynamodb-path DIR             persist the embedded DynamoDB to DIR (default: in memory)
   --idle-timeout SECONDS          close idle connections            (default ${AWS_LIMITS.idleTimeoutSeconds}, as AWS)
   --max-connection-duration SECONDS  close older connections       (default ${AWS_LIMITS.maxConnectionSeconds}, as AWS)
   --max-message-bytes BYTES       largest message payload           (default ${AWS_LIMITS.maxMessageBytes}, as AWS)
   --max-frame-bytes BYTES         largest frame of a message        (default ${AWS_LIMITS.maxFrameBytes}, as AWS)
-  --max-concurrency N             sandboxes (worker threads) per function (default 8)
+  --max-concurrency N             sandboxes (worker threads) per function (default ${DEV_DEFAULTS.maxConcurrency})
   -h, --help                      show this help
 
 Environment:
@@ -39,7 +40,7 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
         stage: { type: 'string' },
         'http-port': { type: 'string' },
         'ws-port': { type: 'string' },
-        host: { type: 'string', default: '127.0.0.1' },
+        host: { type: 'string', default: DEV_DEFAULTS.host },
         'dynamodb-path': { type: 'string' },
         'idle-timeout': { type: 'string' },
         'max-connection-duration': { type: 'string' },
@@ -57,8 +58,8 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
     configPath: values.config,
     stage: values.stage,
     host: values.host,
-    httpPort: port(values['http-port'] ?? env.HTTP_PORT, '--http-port / HTTP_PORT', 3000),
-    wsPort: port(values['ws-port'] ?? env.WS_PORT, '--ws-port / WS_PORT', 3001),
+    httpPort: port(values['http-port'] ?? env.HTTP_PORT, '--http-port / HTTP_PORT', DEV_DEFAULTS.httpPort),
+    wsPort: port(values['ws-port'] ?? env.WS_PORT, '--ws-port / WS_PORT', DEV_DEFAULTS.wsPort),
     dynamodbPath: values['dynamodb-path'],
     ...(values['max-concurrency'] !== undefined && { maxConcurrency: positiveInteger(values['max-concurrency'], '--max-concurrency') }),
     limits: {
@@ -86,7 +87,7 @@ function positiveInteger(raw: string, name: string): number {
 }
 
 /** Node timers cannot wait longer than this many seconds (about 24.8 days). */
-const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 function optionalNumber(raw: string | undefined, name: string, key: string): Record<string, number> {
   if (raw === undefined) return {};

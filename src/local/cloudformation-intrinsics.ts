@@ -1,3 +1,4 @@
+import { partitionOf } from '../aws/partitions.js';
 import { VariableError } from './serverless-variables.js';
 
 /** What the emulator substitutes for AWS-side values in CloudFormation references. */
@@ -49,8 +50,8 @@ function ref(name: string, stack: LocalStack, where: string): string {
     'AWS::Region': stack.region,
     'AWS::AccountId': stack.accountId,
     'AWS::StackName': stack.stackName,
-    'AWS::Partition': 'aws',
-    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::Partition': partitionOf(stack.region).id,
+    'AWS::URLSuffix': partitionOf(stack.region).dnsSuffix,
   };
   if (name in pseudo) return pseudo[name]!;
   if (name in stack.emulated) return stack.emulated[name]!;
@@ -62,7 +63,7 @@ function ref(name: string, stack: LocalStack, where: string): string {
 function getAtt([name, attribute]: string[], stack: LocalStack, where: string): string {
   const resource = stack.resources[name ?? ''];
   if (resource?.Type === 'AWS::DynamoDB::Table') {
-    const arn = `arn:aws:dynamodb:${stack.region}:${stack.accountId}:table/${tableName(name!, resource.Properties)}`;
+    const arn = `arn:${partitionOf(stack.region).id}:dynamodb:${stack.region}:${stack.accountId}:table/${tableName(name!, resource.Properties)}`;
     if (attribute === 'Arn') return arn;
     if (attribute === 'StreamArn') return `${arn}/stream/local`;
   }

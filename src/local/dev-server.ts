@@ -1,14 +1,14 @@
 import type { AddressInfo } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FastifyInstance } from 'fastify';
 import { createRelayFactory } from '../aws/clients.js';
 import { loadConfig } from '../aws/config.js';
 import { buildHttpApi } from '../aws/http-api.js';
+import { DEV_DEFAULTS } from './dev-defaults.js';
 import { createDeclaredTables, startEmbeddedDynamo, type EmbeddedDynamo } from './dynamodb.js';
 import { loadFunction, type LocalFunction } from './lambda-runtime.js';
 import { AWS_LIMITS, type EmulatorLimits } from './limits.js';
+import { retainedBytesAfterGc } from './retained-memory.mjs';
 import { loadServiceDefinition, type ServiceDefinition } from './serverless-config.js';
 import { createWebSocketApi, type WebSocketApi } from './websocket-api.js';
 
@@ -60,8 +60,6 @@ export class PortInUseError extends Error {
 
 /** The emulated API Gateway id; `!Ref WebsocketsApi` resolves to it. */
 const LOCAL_API_ID = 'local';
-/** Sandboxes per function, like a reserved concurrency: enough for bursts, bounded in memory. */
-const DEFAULT_MAX_CONCURRENCY = 8;
 /** Local endpoints accept any credentials, but the SDK insists on having some. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -71,7 +69,7 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const env = options.env ?? process.env;
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? DEV_DEFAULTS.host;
   const log = options.log ?? ((message: string) => console.log(message));
   const limits = { ...AWS_LIMITS, ...options.limits };
   const closers: (() => Promise<void>)[] = [];
@@ -82,10 +80,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   })());
 
   try {
-    const service = loadServiceDefinition(options.configPath, { stage: options.stage ?? 'local', env, apiId: LOCAL_API_ID });
+    const service = loadServiceDefinition(options.configPath, { stage: options.stage ?? DEV_DEFAULTS.stage, env, apiId: LOCAL_API_ID });
 
-    const embedded = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB ? undefined : await startDynamo(options.dynamodbPath, closers);
-    const dynamodbEndpoint = embedded?.endpoint ?? (env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB)!;
+    const externalDynamo = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB;
+    const embedded = externalDynamo ? undefined : await startDynamo(options.dynamodbPath, closers);
+    const dynamodbEndpoint = externalDynamo || embedded!.endpoint;
     const dynamo = new DynamoDBClient({ region: service.region, endpoint: dynamodbEndpoint, credentials: LOCAL_CREDENTIALS });
     await createDeclaredTables(dynamo, service.tables);
     dynamo.destroy();
@@ -125,7 +124,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         serviceDir: service.serviceDir,
         region: service.region,
         baseEnv,
-        maxConcurrency: options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
+        maxConcurrency: options.maxConcurrency ?? DEV_DEFAULTS.maxConcurrency,
       }));
     }));
     const failed = loads.find((load): load is PromiseRejectedResult => load.status === 'rejected');
@@ -145,11 +144,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
 
     const collectGarbage = async (): Promise<MemoryReport> => {
-      setFlagsFromString('--expose-gc');
-      (runInNewContext('gc') as () => void)();
+      const ownBytes = retainedBytesAfterGc();
       const threadBytes = await Promise.all([...[...functions.values()].map((fn) => fn.collectGarbage()), embedded?.memory() ?? 0]);
-      const { heapUsed, external, rss } = process.memoryUsage();
-      return { rssBytes: rss, retainedBytes: heapUsed + external + threadBytes.reduce((sum, bytes) => sum + bytes, 0) };
+      return { rssBytes: process.memoryUsage().rss, retainedBytes: ownBytes + threadBytes.reduce((sum, bytes) => sum + bytes, 0) };
     };
     return { httpUrl, wsUrl, managementUrl, dynamodbEndpoint, service, webSocketApi, close, collectGarbage };
   } catch (error) {

@@ -1,9 +1,8 @@
 // dynalite on a thread of its own: its request handling (JSON, validation, LevelDB) would
 // otherwise share the emulator's thread with every socket. Plain JavaScript: no loader needed.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
+import { retainedBytesAfterGc } from './retained-memory.mjs';
 
 const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 server.once('error', (error) => parentPort.postMessage({ type: 'error', message: error.message, code: error.code }));
@@ -12,9 +11,6 @@ parentPort.on('message', (message) => {
   if (message === 'close') server.close(() => process.exit(0));
   if (message === 'gc') {
     // What the stored connections cost, for `npm run bench`'s memory per connection.
-    setFlagsFromString('--expose-gc');
-    runInNewContext('gc')();
-    const { heapUsed, external } = process.memoryUsage();
-    parentPort.postMessage({ type: 'memory', bytes: heapUsed + external });
+    parentPort.postMessage({ type: 'memory', bytes: retainedBytesAfterGc() });
   }
 });

@@ -71,10 +71,13 @@ export async function createDeclaredTables(client: DynamoDBClient, tables: Table
   return created;
 }
 
+/** CloudFormation's throughput for a provisioned table or index that names none. */
+const DEFAULT_THROUGHPUT = { ReadCapacityUnits: 5, WriteCapacityUnits: 5 };
+
 /** The CreateTable call CloudFormation would make for an AWS::DynamoDB::Table resource. */
-export function toCreateTableInput({ logicalId, properties }: TableDeclaration): CreateTableCommandInput {
+function toCreateTableInput({ logicalId, properties }: TableDeclaration): CreateTableCommandInput {
   const onDemand = properties.BillingMode === 'PAY_PER_REQUEST';
-  const throughput = onDemand ? {} : { ProvisionedThroughput: properties.ProvisionedThroughput ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } };
+  const throughput = onDemand ? {} : { ProvisionedThroughput: properties.ProvisionedThroughput ?? DEFAULT_THROUGHPUT };
   const indexes = (properties.GlobalSecondaryIndexes ?? []) as Record<string, unknown>[];
   return {
     TableName: tableName(logicalId, properties),
@@ -85,7 +88,7 @@ export function toCreateTableInput({ logicalId, properties }: TableDeclaration):
     ...(indexes.length > 0 && {
       GlobalSecondaryIndexes: indexes.map(({ IndexName, KeySchema, Projection, ProvisionedThroughput }) => ({
         IndexName, KeySchema, Projection,
-        ...(onDemand ? {} : { ProvisionedThroughput: ProvisionedThroughput ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }),
+        ...(onDemand ? {} : { ProvisionedThroughput: ProvisionedThroughput ?? DEFAULT_THROUGHPUT }),
       })),
     }),
     ...(properties.LocalSecondaryIndexes !== undefined && { LocalSecondaryIndexes: properties.LocalSecondaryIndexes }),

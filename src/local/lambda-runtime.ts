@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { locateHandler } from './handler-path.js';
+import { localArn } from './local-account.js';
 import type { FunctionDefinition } from './serverless-config.js';
 
 /** The handler ran past its configured timeout, as Lambda reports it. */
@@ -75,7 +76,13 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySize),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
   };
-  const workerData = { file: pathToFileURL(file).href, exportName, functionName: definition.deployedName, region: options.region, memoryMB: definition.memorySize };
+  const workerData = {
+    file: pathToFileURL(file).href,
+    exportName,
+    functionName: definition.deployedName,
+    functionArn: localArn('lambda', options.region, `function:${definition.deployedName}`),
+    memoryMB: definition.memorySize,
+  };
   const timeoutMs = definition.timeoutSeconds * 1000;
   const sandboxes = new Set<Sandbox>();
   const waiting: Waiter[] = [];
@@ -142,7 +149,7 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
   /** Hands idle sandboxes to waiting invocations and starts new ones while allowed. */
   const pump = (): void => {
     while (waiting.length > 0) {
-      const idle = [...sandboxes].find((sandbox) => !sandbox.busy);
+      const idle = firstIdle(sandboxes);
       if (idle) {
         idle.busy = true;
         waiting.shift()!.resolve(idle);
@@ -214,6 +221,12 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
       await Promise.all(all.map((sandbox) => sandbox.worker.terminate()));
     },
   };
+}
+
+/** The longest-running idle sandbox (insertion order): its code is the warmest. */
+function firstIdle(sandboxes: Set<Sandbox>): Sandbox | undefined {
+  for (const sandbox of sandboxes) if (!sandbox.busy) return sandbox;
+  return undefined;
 }
 
 function deserialize(serialized: SerializedError): Error {

@@ -2,14 +2,13 @@
 // time, with its own process.env and module state, like a Lambda execution environment.
 // Plain JavaScript because it runs before the TypeScript loader is registered.
 import { randomUUID } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
+import { retainedBytesAfterGc } from './retained-memory.mjs';
 
 const { register } = await import('tsx/esm/api');
 register();
 
-/** @type {{ file: string, exportName: string, functionName: string, region: string, memoryMB: number }} */
+/** @type {{ file: string, exportName: string, functionName: string, functionArn: string, memoryMB: number }} */
 const config = workerData;
 
 let handler;
@@ -28,7 +27,7 @@ parentPort.on('message', async ({ type, id, event, deadline }) => {
     awsRequestId: randomUUID(),
     functionName: config.functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${config.region}:000000000000:function:${config.functionName}`,
+    invokedFunctionArn: config.functionArn,
     memoryLimitInMB: String(config.memoryMB),
     logGroupName: `/aws/lambda/${config.functionName}`,
     logStreamName: `local/${process.pid}`,
@@ -60,8 +59,5 @@ function serialize(error) {
 
 /** A full collection and what is left, for memory measurements (`npm run bench`). */
 function collectGarbage() {
-  setFlagsFromString('--expose-gc');
-  runInNewContext('gc')();
-  const { heapUsed, external } = process.memoryUsage();
-  parentPort.postMessage({ type: 'memory', bytes: heapUsed + external });
+  parentPort.postMessage({ type: 'memory', bytes: retainedBytesAfterGc() });
 }

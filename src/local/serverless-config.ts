@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseCloudFormationYaml } from './cloudformation-yaml.js';
 import { resolveIntrinsics, type LocalStack } from './cloudformation-intrinsics.js';
+import { LOCAL_ACCOUNT_ID } from './local-account.js';
 import { resolveVariables, VariableError } from './serverless-variables.js';
 
 /** One function of the service, as the emulator runs it. */
@@ -86,7 +87,7 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
   const stack: LocalStack = {
     region,
     stackName: `${service}-${stage}`,
-    accountId: '000000000000',
+    accountId: LOCAL_ACCOUNT_ID,
     resources,
     // Resources the Serverless Framework generates from websocket / httpApi events.
     emulated: { WebsocketsApi: options.apiId ?? 'local', HttpApi: options.apiId ?? 'local' },
@@ -97,6 +98,7 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
   const rawFunctions = (config.functions ?? {}) as Record<string, Record<string, unknown>>;
   for (const [name, fn] of Object.entries(rawFunctions)) {
     if (typeof fn.handler !== 'string') throw new VariableError(`functions.${name}.handler must be a string`);
+    const events = (fn.events ?? []) as Record<string, unknown>[];
     functions[name] = {
       name,
       deployedName: typeof fn.name === 'string' ? fn.name : `${service}-${stage}-${name}`,
@@ -107,10 +109,8 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
         resolveIntrinsics({ ...asRecord(provider.environment), ...asRecord(fn.environment) }, stack,
           `functions.${name}.environment`),
       ),
-      servesHttp: false,
+      servesHttp: events.some((event) => 'httpApi' in event || 'http' in event),
     };
-    const events = (fn.events ?? []) as Record<string, unknown>[];
-    functions[name]!.servesHttp = events.some((event) => 'httpApi' in event || 'http' in event);
     for (const event of events) {
       const websocket = event.websocket;
       if (websocket === undefined) continue;

@@ -132,7 +132,7 @@ export function resolveVariables(config: Record<string, unknown>, sources: Varia
 }
 
 /** Reads a dotted path (a.b.c) from nested objects. */
-export function getPath(value: unknown, path: string): unknown {
+function getPath(value: unknown, path: string): unknown {
   let current = value;
   for (const key of path.split('.')) {
     if (typeof current !== 'object' || current === null) return undefined;

@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws';
 import type { WebSocketResult } from '../aws/websocket-event.js';
 import { describeError } from '../core/index.js';
 import { createConnectAdmission } from './connect-admission.js';
+import { MAX_TIMER_MS } from './dev-defaults.js';
 import { awsError, connectionsApi, type LocalConnection } from './connections-api.js';
 import {
   connectEvent, disconnectEvent, messageEvent, newApiGatewayId,
@@ -13,6 +14,7 @@ import {
 import { forbiddenFrame, internalServerErrorFrame } from './gateway-responses.js';
 import type { LocalFunction } from './lambda-runtime.js';
 import { CLOSE, type EmulatorLimits } from './limits.js';
+import { localArn } from './local-account.js';
 import { limitFrameSize } from './frame-size-guard.js';
 import { createPostToConnection } from './post-to-connection.js';
 import { createRouteSelector } from './route-selection.js';
@@ -41,8 +43,6 @@ export interface WebSocketApi {
 
 /** How long shutdown waits for clients to answer the close frame before dropping them. */
 const CLOSE_GRACE_MS = 1_000;
-/** setTimeout's ceiling (about 24.8 days); larger quotas would fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Identity = ConnectionIdentity & { domainName: string };
 
@@ -59,9 +59,9 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     options.routeSelectionExpression,
     [...routes.keys()].filter((key) => key !== '$connect' && key !== '$disconnect'),
   );
-  const pending = new WeakMap<FastifyRequest['raw'], Identity & { onAccept(): void }>();
+  const pending = new WeakMap<FastifyRequest['raw'], { identity: Identity; onAccept(): void }>();
   const apiFor = (domainName: string): ApiIdentity => ({ ...options.api, domainName });
-  const methodArn = `arn:aws:execute-api:${options.region}:000000000000:${options.api.apiId}/${options.api.stage}/$connect`;
+  const methodArn = localArn('execute-api', options.region, `${options.api.apiId}/${options.api.stage}/$connect`);
 
   // Invocations in flight, so shutdown can wait for the $disconnects it causes.
   const inFlight = new Set<Promise<unknown>>();
@@ -109,12 +109,9 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
         query: request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '',
       });
       // A client that leaves while $connect runs (or before the upgrade completes) still gets
-      // its $disconnect, as on AWS; `accepted` tells whether the socket took over.
-      let accepted = false;
+      // its $disconnect, as on AWS; once the WebSocket takes over, its own close handler does.
       const socket = request.raw.socket;
-      const leftEarly = () => {
-        if (!accepted) void runDisconnect(identity, CLOSE.goingAway, '');
-      };
+      const leftEarly = () => void runDisconnect(identity, CLOSE.goingAway, '');
       const refusal = await admit(event, identity);
       if (refusal !== undefined) return reply.code(refusal).send({ message: refusalMessage(refusal) });
       if (socket.destroyed || socket.readableEnded) {
@@ -122,19 +119,15 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
         return reply.code(410).send();
       }
       socket.once('close', leftEarly);
-      pending.set(request.raw, { ...identity, onAccept: () => {
-        accepted = true;
-        socket.off('close', leftEarly);
-      } });
+      pending.set(request.raw, { identity, onAccept: () => socket.off('close', leftEarly) });
     });
 
     scope.get('/*', { websocket: true }, (socket, request) => {
       const admitted = pending.get(request.raw);
       if (!admitted) return socket.close(CLOSE.goingAway);
       pending.delete(request.raw);
-      const { onAccept, ...identity } = admitted;
-      onAccept();
-      accept(socket, identity);
+      admitted.onAccept();
+      accept(socket, admitted.identity);
     });
   });
 
