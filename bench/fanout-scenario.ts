@@ -44,7 +44,8 @@ interface Client {
   reordered: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /**
  * Connects N clients to `target`, then sends M messages from client 0, each once every client has
@@ -66,24 +67,25 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
 
   const clients: Client[] = [];
   let onReceive: (client: Client, seq: number) => void = () => {};
-  const connectOne = () => new Promise<void>((resolve, reject) => {
-    const socket = new WebSocket(target.wsUrl, { perMessageDeflate: false });
-    const client: Client = { socket, seen: new Set(), last: -1, duplicated: 0, reordered: 0 };
-    socket.on('message', (data) => {
-      const seq = (JSON.parse(data.toString()) as { data?: { seq?: number } }).data?.seq;
-      if (typeof seq !== 'number') return;
-      if (client.seen.has(seq)) client.duplicated++;
-      else if (seq < client.last) client.reordered++;
-      client.seen.add(seq);
-      client.last = Math.max(client.last, seq);
-      onReceive(client, seq);
+  const connectOne = () =>
+    new Promise<void>((resolve, reject) => {
+      const socket = new WebSocket(target.wsUrl, { perMessageDeflate: false });
+      const client: Client = { socket, seen: new Set(), last: -1, duplicated: 0, reordered: 0 };
+      socket.on('message', (data) => {
+        const seq = (JSON.parse(data.toString()) as { data?: { seq?: number } }).data?.seq;
+        if (typeof seq !== 'number') return;
+        if (client.seen.has(seq)) client.duplicated++;
+        else if (seq < client.last) client.reordered++;
+        client.seen.add(seq);
+        client.last = Math.max(client.last, seq);
+        onReceive(client, seq);
+      });
+      socket.once('open', () => {
+        clients.push(client);
+        resolve();
+      });
+      socket.once('error', reject);
     });
-    socket.once('open', () => {
-      clients.push(client);
-      resolve();
-    });
-    socket.once('error', reject);
-  });
 
   const connectStarted = performance.now();
   for (let opened = 0; opened < n; opened += connectConcurrency) {
@@ -130,26 +132,35 @@ export async function runFanout(target: BenchTarget, options: ScenarioOptions): 
     clients: n,
     broadcasts: m,
     connectionsPerSecond: n / connectSeconds,
-    memoryPerConnection: memoryBefore && memoryAfter ? (memoryAfter.retainedBytes - memoryBefore.retainedBytes) / n : undefined,
+    memoryPerConnection:
+      memoryBefore && memoryAfter ? (memoryAfter.retainedBytes - memoryBefore.retainedBytes) / n : undefined,
     rssPerConnection: memoryBefore && memoryAfter ? (memoryAfter.rssBytes - memoryBefore.rssBytes) / n : undefined,
     completion: summarize(completions),
     delivery: { p50: percentile(sortedDeliveries, 50), p99: percentile(sortedDeliveries, 99) },
     deliveriesPerSecond: deliveries.length / loopSeconds,
-    serverCpuMsPerDelivery: cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / Math.max(1, deliveries.length) : undefined,
+    serverCpuMsPerDelivery:
+      cpuBefore !== undefined && cpuAfter !== undefined
+        ? ((cpuAfter - cpuBefore) * 1000) / Math.max(1, deliveries.length)
+        : undefined,
     lost: clients.reduce((sum, c) => sum + (m - c.seen.size), 0),
     duplicated: clients.reduce((sum, c) => sum + c.duplicated, 0),
     reordered: clients.reduce((sum, c) => sum + c.reordered, 0),
     timedOut,
   };
 
-  await Promise.all(clients.map((c) => new Promise<void>((resolve) => {
-    c.socket.once('close', () => resolve());
-    c.socket.close();
-    setTimeout(() => {
-      c.socket.terminate();
-      resolve();
-    }, 5_000).unref();
-  })));
+  await Promise.all(
+    clients.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          c.socket.once('close', () => resolve());
+          c.socket.close();
+          setTimeout(() => {
+            c.socket.terminate();
+            resolve();
+          }, 5_000).unref();
+        }),
+    ),
+  );
   return result;
 }
 
@@ -173,21 +184,32 @@ async function rewarm(target: BenchTarget, count: number, concurrency: number): 
 async function openSockets(target: BenchTarget, count: number, concurrency: number): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   for (let opened = 0; opened < count; opened += concurrency) {
-    await Promise.all(Array.from({ length: Math.min(concurrency, count - opened) }, () => new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(target.wsUrl, { perMessageDeflate: false });
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-      sockets.push(socket);
-    })));
+    await Promise.all(
+      Array.from(
+        { length: Math.min(concurrency, count - opened) },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const socket = new WebSocket(target.wsUrl, { perMessageDeflate: false });
+            socket.once('open', () => resolve());
+            socket.once('error', reject);
+            sockets.push(socket);
+          }),
+      ),
+    );
   }
   return sockets;
 }
 
 async function closeAll(sockets: WebSocket[]): Promise<void> {
-  await Promise.all(sockets.map((socket) => new Promise((resolve) => {
-    socket.once('close', resolve);
-    socket.close();
-  })));
+  await Promise.all(
+    sockets.map(
+      (socket) =>
+        new Promise((resolve) => {
+          socket.once('close', resolve);
+          socket.close();
+        }),
+    ),
+  );
 }
 
 /** Sends one broadcast without a seq and waits until every client has it (or 10 s). */

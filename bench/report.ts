@@ -29,16 +29,43 @@ export function checkTargets({ main: { raw, edge }, growth, sender }: BenchResul
   return [
     { name: 'fan-out completion p50', value: `${p50.toFixed(1)}× raw`, target: '≤ 12× raw', met: p50 <= 12 },
     { name: 'fan-out completion p99', value: `${p99.toFixed(1)}× raw`, target: '≤ 15× raw', met: p99 <= 15 },
-    { name: 'deliveries per second', value: `${(deliveries * 100).toFixed(1)} % of raw`, target: '≥ 10 % of raw', met: deliveries >= 0.1 },
-    { name: 'connections per second', value: `${(connections * 100).toFixed(1)} % of raw`, target: '≥ 20 % of raw', met: connections >= 0.2 },
-    { name: 'server memory per connection', value: kb(edge.memoryPerConnection), target: '≤ 30 KB', met: (edge.memoryPerConnection ?? Infinity) <= 30 * 1024 },
-    { name: 'sender CPU per PostToConnection', value: `${sender.cpuMsPerCall.edgeRelaySender.toFixed(3)} ms`, target: '≤ 0.15 ms', met: sender.cpuMsPerCall.edgeRelaySender <= 0.15 },
-    { name: 'lost / duplicated / reordered', value: `${edge.lost} / ${edge.duplicated} / ${edge.reordered}`, target: '0', met: flaws === 0 },
+    {
+      name: 'deliveries per second',
+      value: `${(deliveries * 100).toFixed(1)} % of raw`,
+      target: '≥ 10 % of raw',
+      met: deliveries >= 0.1,
+    },
+    {
+      name: 'connections per second',
+      value: `${(connections * 100).toFixed(1)} % of raw`,
+      target: '≥ 20 % of raw',
+      met: connections >= 0.2,
+    },
+    {
+      name: 'server memory per connection',
+      value: kb(edge.memoryPerConnection),
+      target: '≤ 30 KB',
+      met: (edge.memoryPerConnection ?? Infinity) <= 30 * 1024,
+    },
+    {
+      name: 'sender CPU per PostToConnection',
+      value: `${sender.cpuMsPerCall.edgeRelaySender.toFixed(3)} ms`,
+      target: '≤ 0.15 ms',
+      met: sender.cpuMsPerCall.edgeRelaySender <= 0.15,
+    },
+    {
+      name: 'lost / duplicated / reordered',
+      value: `${edge.lost} / ${edge.duplicated} / ${edge.reordered}`,
+      target: '0',
+      met: flaws === 0,
+    },
     {
       name: `N = ${largest?.clients ?? '?'} completes`,
       value: largest ? `${largest.edge.timedOut} timed out, ${largest.edge.lost} lost` : 'not run',
       target: 'no errors',
-      met: Boolean(largest) && largest!.edge.timedOut + largest!.edge.lost + largest!.edge.duplicated + largest!.edge.reordered === 0,
+      met:
+        Boolean(largest) &&
+        largest!.edge.timedOut + largest!.edge.lost + largest!.edge.duplicated + largest!.edge.reordered === 0,
     },
   ];
 }
@@ -46,7 +73,8 @@ export function checkTargets({ main: { raw, edge }, growth, sender }: BenchResul
 /** The results as the console table people read. */
 export function formatReport(results: BenchResults): string {
   const { raw, edge } = results.main;
-  const row = (name: string, r: string, e: string, ratio: string) => `| ${name.padEnd(36)} | ${r.padStart(12)} | ${e.padStart(12)} | ${ratio.padStart(11)} |`;
+  const row = (name: string, r: string, e: string, ratio: string) =>
+    `| ${name.padEnd(36)} | ${r.padStart(12)} | ${e.padStart(12)} | ${ratio.padStart(11)} |`;
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const x = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
   const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
@@ -55,19 +83,66 @@ export function formatReport(results: BenchResults): string {
     '',
     row('', 'raw ws', 'Edge Relay', 'vs raw'),
     row('-'.repeat(36), '-'.repeat(12), '-'.repeat(12), '-'.repeat(11)),
-    row('fan-out completion p50', ms(raw.completion.p50), ms(edge.completion.p50), x(edge.completion.p50, raw.completion.p50)),
-    row('fan-out completion p99', ms(raw.completion.p99), ms(edge.completion.p99), x(edge.completion.p99, raw.completion.p99)),
-    row('per-delivery latency p50', ms(raw.delivery.p50), ms(edge.delivery.p50), x(edge.delivery.p50, raw.delivery.p50)),
-    row('per-delivery latency p99', ms(raw.delivery.p99), ms(edge.delivery.p99), x(edge.delivery.p99, raw.delivery.p99)),
-    row('deliveries per second', raw.deliveriesPerSecond.toFixed(0), edge.deliveriesPerSecond.toFixed(0), pct(edge.deliveriesPerSecond, raw.deliveriesPerSecond)),
-    row('connections opened per second', raw.connectionsPerSecond.toFixed(0), edge.connectionsPerSecond.toFixed(0), pct(edge.connectionsPerSecond, raw.connectionsPerSecond)),
-    row('server memory per connection', kb(raw.memoryPerConnection), kb(edge.memoryPerConnection), raw.memoryPerConnection && edge.memoryPerConnection ? x(edge.memoryPerConnection, raw.memoryPerConnection) : '-'),
-    row('server CPU per delivery', us(raw.serverCpuMsPerDelivery), us(edge.serverCpuMsPerDelivery), x(edge.serverCpuMsPerDelivery ?? NaN, raw.serverCpuMsPerDelivery ?? NaN)),
-    row('lost / duplicated / reordered', `${raw.lost}/${raw.duplicated}/${raw.reordered}`, `${edge.lost}/${edge.duplicated}/${edge.reordered}`, ''),
+    row(
+      'fan-out completion p50',
+      ms(raw.completion.p50),
+      ms(edge.completion.p50),
+      x(edge.completion.p50, raw.completion.p50),
+    ),
+    row(
+      'fan-out completion p99',
+      ms(raw.completion.p99),
+      ms(edge.completion.p99),
+      x(edge.completion.p99, raw.completion.p99),
+    ),
+    row(
+      'per-delivery latency p50',
+      ms(raw.delivery.p50),
+      ms(edge.delivery.p50),
+      x(edge.delivery.p50, raw.delivery.p50),
+    ),
+    row(
+      'per-delivery latency p99',
+      ms(raw.delivery.p99),
+      ms(edge.delivery.p99),
+      x(edge.delivery.p99, raw.delivery.p99),
+    ),
+    row(
+      'deliveries per second',
+      raw.deliveriesPerSecond.toFixed(0),
+      edge.deliveriesPerSecond.toFixed(0),
+      pct(edge.deliveriesPerSecond, raw.deliveriesPerSecond),
+    ),
+    row(
+      'connections opened per second',
+      raw.connectionsPerSecond.toFixed(0),
+      edge.connectionsPerSecond.toFixed(0),
+      pct(edge.connectionsPerSecond, raw.connectionsPerSecond),
+    ),
+    row(
+      'server memory per connection',
+      kb(raw.memoryPerConnection),
+      kb(edge.memoryPerConnection),
+      raw.memoryPerConnection && edge.memoryPerConnection ? x(edge.memoryPerConnection, raw.memoryPerConnection) : '-',
+    ),
+    row(
+      'server CPU per delivery',
+      us(raw.serverCpuMsPerDelivery),
+      us(edge.serverCpuMsPerDelivery),
+      x(edge.serverCpuMsPerDelivery ?? NaN, raw.serverCpuMsPerDelivery ?? NaN),
+    ),
+    row(
+      'lost / duplicated / reordered',
+      `${raw.lost}/${raw.duplicated}/${raw.reordered}`,
+      `${edge.lost}/${edge.duplicated}/${edge.reordered}`,
+      '',
+    ),
     '',
     'Growth (cost per delivery should stay flat): fan-out completion p50 / N',
-    ...results.growth.map(({ clients, raw: r, edge: e }) =>
-      `  N = ${String(clients).padStart(5)}: raw ${(r.completion.p50 / clients * 1000).toFixed(1).padStart(6)} µs, Edge Relay ${(e.completion.p50 / clients * 1000).toFixed(1).padStart(6)} µs per delivery (p50 ${e.completion.p50.toFixed(0)} ms, ${e.timedOut} timed out, ${e.lost} lost)`),
+    ...results.growth.map(
+      ({ clients, raw: r, edge: e }) =>
+        `  N = ${String(clients).padStart(5)}: raw ${((r.completion.p50 / clients) * 1000).toFixed(1).padStart(6)} µs, Edge Relay ${((e.completion.p50 / clients) * 1000).toFixed(1).padStart(6)} µs per delivery (p50 ${e.completion.p50.toFixed(0)} ms, ${e.timedOut} timed out, ${e.lost} lost)`,
+    ),
     '',
     `Sender CPU per PostToConnection (${results.sender.calls} calls, same trivial server):`,
     `  Edge Relay sender (signed HTTP) ${results.sender.cpuMsPerCall.edgeRelaySender.toFixed(3)} ms`,
@@ -75,22 +150,40 @@ export function formatReport(results: BenchResults): string {
     `  bare HTTP POST (unsigned) ${results.sender.cpuMsPerCall.bareHttpPost.toFixed(3)} ms`,
     '',
     'Targets:',
-    ...checkTargets(results).map((t) => `  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name}: ${t.value} (target ${t.target})`),
+    ...checkTargets(results).map(
+      (t) => `  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name}: ${t.value} (target ${t.target})`,
+    ),
   ];
   return lines.join('\n');
 }
 
 /** A small line chart: cost per delivery against N, raw and Edge Relay, log-scaled N. */
 export function growthChartSvg(results: BenchResults): string {
-  const width = 640, height = 360, left = 70, right = 50, top = 40, bottom = 50;
-  const points = results.growth.map((g) => ({ n: g.clients, raw: (g.raw.completion.p50 / g.clients) * 1000, edge: (g.edge.completion.p50 / g.clients) * 1000 }));
+  const width = 640,
+    height = 360,
+    left = 70,
+    right = 50,
+    top = 40,
+    bottom = 50;
+  const points = results.growth.map((g) => ({
+    n: g.clients,
+    raw: (g.raw.completion.p50 / g.clients) * 1000,
+    edge: (g.edge.completion.p50 / g.clients) * 1000,
+  }));
   const maxY = Math.max(...points.flatMap((p) => [p.raw, p.edge]), 1) * 1.15;
   const [minN, maxN] = [Math.min(...points.map((p) => p.n)), Math.max(...points.map((p) => p.n))];
-  const xOf = (n: number) => left + ((Math.log10(n) - Math.log10(minN)) / Math.max(1e-9, Math.log10(maxN) - Math.log10(minN))) * (width - left - right);
+  const xOf = (n: number) =>
+    left +
+    ((Math.log10(n) - Math.log10(minN)) / Math.max(1e-9, Math.log10(maxN) - Math.log10(minN))) * (width - left - right);
   const yOf = (v: number) => top + (1 - v / maxY) * (height - top - bottom);
   const line = (key: 'raw' | 'edge', color: string) =>
     `<polyline fill="none" stroke="${color}" stroke-width="2.5" points="${points.map((p) => `${xOf(p.n).toFixed(1)},${yOf(p[key]).toFixed(1)}`).join(' ')}"/>` +
-    points.map((p) => `<circle cx="${xOf(p.n).toFixed(1)}" cy="${yOf(p[key]).toFixed(1)}" r="4" fill="${color}"><title>${key} N=${p.n}: ${p[key].toFixed(1)} µs</title></circle>`).join('');
+    points
+      .map(
+        (p) =>
+          `<circle cx="${xOf(p.n).toFixed(1)}" cy="${yOf(p[key]).toFixed(1)}" r="4" fill="${color}"><title>${key} N=${p.n}: ${p[key].toFixed(1)} µs</title></circle>`,
+      )
+      .join('');
   const ticks = Array.from({ length: 5 }, (_, i) => (maxY / 4) * i);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>

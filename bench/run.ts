@@ -2,10 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runFanout, type FanoutRun } from './fanout-scenario.js';
-import { checkTargets, formatReport, growthChartSvg, type BenchResults } from './report.js';
+import { type FanoutRun, runFanout } from './fanout-scenario.js';
+import { type BenchResults, checkTargets, formatReport, growthChartSvg } from './report.js';
 import { runSenderBench } from './sender-bench.js';
-import { remoteTarget, startDevServer, startRawServer, type BenchTarget } from './targets.js';
+import { type BenchTarget, remoteTarget, startDevServer, startRawServer } from './targets.js';
 
 /**
  * `npm run bench`: Edge Relay's fan-out against a raw `ws` broadcast server in the same run,
@@ -54,7 +54,11 @@ const growth: BenchResults['growth'] = [];
 // Every growth point is measured the same way (same M, fresh servers), the main run's N included.
 for (const n of growthSizes) {
   log(`growth, N = ${n}, M = ${growthBroadcasts}`);
-  growth.push({ clients: n, raw: await measure(startRawServer, n, growthBroadcasts), edge: await measure(edge, n, growthBroadcasts) });
+  growth.push({
+    clients: n,
+    raw: await measure(startRawServer, n, growthBroadcasts),
+    edge: await measure(edge, n, growthBroadcasts),
+  });
 }
 
 const results: BenchResults = {
@@ -66,7 +70,10 @@ const results: BenchResults = {
 };
 const dir = resolve(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(resolve(dir, 'latest.json'), `${JSON.stringify({ ...results, targets: checkTargets(results) }, null, 2)}\n`);
+writeFileSync(
+  resolve(dir, 'latest.json'),
+  `${JSON.stringify({ ...results, targets: checkTargets(results) }, null, 2)}\n`,
+);
 writeFileSync(resolve(dir, 'fanout.svg'), growthChartSvg(results));
 console.log(formatReport(results));
 console.log(`\nwrote bench/results/latest.json and bench/results/fanout.svg`);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { MemoryReport } from '../src/local/dev-server.js';
@@ -23,7 +23,11 @@ export function startRawServer(): Promise<BenchTarget> {
 
 /** `npm run dev` (WebSocket side only), in its own process, as a developer runs it. */
 export function startDevServer(nodeArgs: string[] = []): Promise<BenchTarget> {
-  return startProcess('edge relay', [...nodeArgs, '--import', 'tsx', resolve(ROOT, 'src/local/dev.ts'), '--http-port', '0', '--ws-port', '0'], /WebSocket API\s+(ws:\/\/\S+)/);
+  return startProcess(
+    'edge relay',
+    [...nodeArgs, '--import', 'tsx', resolve(ROOT, 'src/local/dev.ts'), '--http-port', '0', '--ws-port', '0'],
+    /WebSocket API\s+(ws:\/\/\S+)/,
+  );
 }
 
 /** A deployed stage or another server: nothing to start, no memory figure. */
@@ -49,20 +53,23 @@ function startProcess(name: string, args: string[], urlPattern: RegExp): Promise
       child.stdout!.off('data', onData);
       // Keep draining the server's output (a full pipe would stall it) and pick out memory reports.
       child.stdout!.on('data', (data: Buffer) => {
-        for (const report of data.toString().matchAll(/^memory (\{.*\})$/gm)) memoryWaiters.shift()?.(JSON.parse(report[1]!));
+        for (const report of data.toString().matchAll(/^memory (\{.*\})$/gm))
+          memoryWaiters.shift()?.(JSON.parse(report[1]!));
       });
       resolvePromise({
         name,
         wsUrl: match[1]!,
-        memory: () => new Promise((resolveMemory) => {
-          memoryWaiters.push(resolveMemory);
-          child.kill('SIGUSR2');
-        }),
+        memory: () =>
+          new Promise((resolveMemory) => {
+            memoryWaiters.push(resolveMemory);
+            child.kill('SIGUSR2');
+          }),
         cpuSeconds: () => readCpuSeconds(child.pid!),
-        stop: () => new Promise((done) => {
-          child.once('exit', () => done());
-          child.kill('SIGTERM');
-        }),
+        stop: () =>
+          new Promise((done) => {
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
       });
     };
     child.stdout!.on('data', onData);

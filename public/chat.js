@@ -34,7 +34,8 @@ function render(frame, mine) {
     const who = frame.from === null ? 'server' : mine ? 'you' : frame.from;
     meta.textContent = `${new Date(frame.ts).toLocaleTimeString()} · ${who}`;
     const data = frame.data;
-    const text = typeof data === 'object' && data !== null && typeof data.text === 'string' ? data.text : JSON.stringify(data);
+    const text =
+      typeof data === 'object' && data !== null && typeof data.text === 'string' ? data.text : JSON.stringify(data);
     item.append(meta, text);
   }
   item.dataset.type = frame.type;

@@ -32,7 +32,11 @@ const ZIP_MTIME = new Date('2020-01-01T00:00:00Z');
  * several functions share (the three WebSocket handlers) is built once. The module keeps its path
  * (src/aws/handlers.ts → src/aws/handlers.mjs) so serverless.yml's `handler` works unchanged.
  */
-export async function bundleFunctions(serviceDir: string, outDir: string, functions: FunctionToBundle[]): Promise<BundleReport[]> {
+export async function bundleFunctions(
+  serviceDir: string,
+  outDir: string,
+  functions: FunctionToBundle[],
+): Promise<BundleReport[]> {
   const codeDir = join(outDir, 'code');
   await rm(codeDir, { recursive: true, force: true });
   const builds = new Map<string, Promise<string>>();
@@ -40,7 +44,11 @@ export async function bundleFunctions(serviceDir: string, outDir: string, functi
   for (const fn of functions) {
     const { file, modulePath } = locateHandler(fn.handler, serviceDir, fn.name);
     const outfile = join(codeDir, `${modulePath}.mjs`);
-    if (!builds.has(file)) builds.set(file, buildModule(file, outfile).then(() => outfile));
+    if (!builds.has(file))
+      builds.set(
+        file,
+        buildModule(file, outfile).then(() => outfile),
+      );
     reports.push(await zipFunction(serviceDir, outDir, fn, await builds.get(file)!, modulePath));
   }
   return reports;
@@ -61,13 +69,21 @@ async function buildModule(entry: string, outfile: string): Promise<void> {
     sourcesContent: false,
     // The AWS SDK is bundled, not taken from the runtime: see README "Deploy".
     // CommonJS dependencies (fastify) call require(); ESM output needs one made for them.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
     legalComments: 'none',
     logLevel: 'warning',
   });
 }
 
-async function zipFunction(serviceDir: string, outDir: string, fn: FunctionToBundle, outfile: string, modulePath: string): Promise<BundleReport> {
+async function zipFunction(
+  serviceDir: string,
+  outDir: string,
+  fn: FunctionToBundle,
+  outfile: string,
+  modulePath: string,
+): Promise<BundleReport> {
   const zipPath = join(outDir, `${fn.name}.zip`);
   const zip = new yazl.ZipFile();
   const files: string[] = [];

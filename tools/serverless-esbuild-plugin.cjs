@@ -27,16 +27,22 @@ class EsbuildBundlePlugin {
     });
     const request = { serviceDir, outDir: join(serviceDir, '.serverless', 'bundles'), functions };
     // A process of its own: the framework's module hooks and esbuild's service do not mix.
-    const output = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'bundle-cli.ts'), JSON.stringify(request)], {
-      cwd: serviceDir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const output = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, 'bundle-cli.ts'), JSON.stringify(request)],
+      {
+        cwd: serviceDir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     this.log.notice('Bundled with esbuild (zip size, code size, files):');
     for (const report of JSON.parse(output)) {
       const fn = service.getFunction(report.name);
       fn.package = { ...fn.package, artifact: report.zipPath };
-      this.log.notice(`  ${report.name.padEnd(12)} ${kb(report.zipBytes).padStart(10)}  ${kb(report.codeBytes).padStart(10)}  ${report.files.length}`);
+      this.log.notice(
+        `  ${report.name.padEnd(12)} ${kb(report.zipBytes).padStart(10)}  ${kb(report.codeBytes).padStart(10)}  ${report.files.length}`,
+      );
     }
   }
 }

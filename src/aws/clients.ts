@@ -1,6 +1,6 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createRelay, type Clock, type Relay, type Sender } from '../core/index.js';
+import { type Clock, createRelay, type Relay, type Sender } from '../core/index.js';
 import type { RelayConfig } from './config.js';
 import { createDynamoStore } from './dynamo-store.js';
 import type { DynamoApi } from './dynamodb-api.js';
@@ -19,19 +19,31 @@ export interface Credentials {
 }
 
 /** Builds relays for one cold start: one DynamoDB client, one Management API sender per endpoint. */
-export function createRelayFactory(config: RelayConfig, credentials?: Credentials): (managementEndpoint: string) => Relay {
-  const dynamo: DynamoApi = config.dynamodbClient === 'sdk'
-    ? sdkDynamoApi(new DynamoDBClient({ region: config.region, endpoint: config.dynamodbEndpoint, credentials }))
-    : createDynamoHttpApi({ region: config.region, endpoint: config.dynamodbEndpoint, credentials });
+export function createRelayFactory(
+  config: RelayConfig,
+  credentials?: Credentials,
+): (managementEndpoint: string) => Relay {
+  const dynamo: DynamoApi =
+    config.dynamodbClient === 'sdk'
+      ? sdkDynamoApi(new DynamoDBClient({ region: config.region, endpoint: config.dynamodbEndpoint, credentials }))
+      : createDynamoHttpApi({ region: config.region, endpoint: config.dynamodbEndpoint, credentials });
   const store = createDynamoStore({ dynamo, tableName: config.connectionsTable, clock: systemClock });
   const relays = new Map<string, Relay>();
 
   return (managementEndpoint) => {
     let relay = relays.get(managementEndpoint);
     if (!relay) {
-      const sender: Sender = config.managementSender === 'sdk'
-        ? createManagementSender(new ApiGatewayManagementApiClient({ region: config.region, endpoint: managementEndpoint, credentials }))
-        : createSignedHttpSender({ endpoint: managementEndpoint, region: config.region, credentials, maxSockets: config.fanoutConcurrency });
+      const sender: Sender =
+        config.managementSender === 'sdk'
+          ? createManagementSender(
+              new ApiGatewayManagementApiClient({ region: config.region, endpoint: managementEndpoint, credentials }),
+            )
+          : createSignedHttpSender({
+              endpoint: managementEndpoint,
+              region: config.region,
+              credentials,
+              maxSockets: config.fanoutConcurrency,
+            });
       relay = createRelay({
         store,
         sender,

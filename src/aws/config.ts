@@ -63,10 +63,16 @@ export function managementEndpointFor(config: RelayConfig, context: WebSocketReq
  * explicit endpoint they select the SDK client, and asking for the lean one then is an error.
  */
 function dynamodbClient(env: Env, region: string, endpoint: string | undefined): RelayConfig['dynamodbClient'] {
-  const sdkOnly = endpoint === undefined && (env.AWS_USE_FIPS_ENDPOINT === 'true' || env.AWS_USE_DUALSTACK_ENDPOINT === 'true' || /^(us-iso|eu-iso|eusc-)/.test(region));
+  const sdkOnly =
+    endpoint === undefined &&
+    (env.AWS_USE_FIPS_ENDPOINT === 'true' ||
+      env.AWS_USE_DUALSTACK_ENDPOINT === 'true' ||
+      /^(us-iso|eu-iso|eusc-)/.test(region));
   const choice = oneOf(env, 'DYNAMODB_CLIENT', ['signed-http', 'sdk'] as const, sdkOnly ? 'sdk' : 'signed-http');
   if (choice === 'signed-http' && sdkOnly) {
-    throw new ConfigError('DYNAMODB_CLIENT=signed-http cannot resolve FIPS, dual-stack or isolated-partition endpoints; use DYNAMODB_CLIENT=sdk or set DYNAMODB_ENDPOINT');
+    throw new ConfigError(
+      'DYNAMODB_CLIENT=signed-http cannot resolve FIPS, dual-stack or isolated-partition endpoints; use DYNAMODB_CLIENT=sdk or set DYNAMODB_ENDPOINT',
+    );
   }
   return choice;
 }

@@ -65,7 +65,16 @@ export function createDynamoStore({ dynamo, tableName, clock }: DynamoStoreOptio
       };
       // One request for both items: $connect's latency is the handshake's.
       await writeAll([
-        { PutRequest: { Item: { ...key(connectionKey(connection.connectionId), 'META'), sourceIp: { S: connection.sourceIp }, rooms: { SS: [room] }, ...common } } },
+        {
+          PutRequest: {
+            Item: {
+              ...key(connectionKey(connection.connectionId), 'META'),
+              sourceIp: { S: connection.sourceIp },
+              rooms: { SS: [room] },
+              ...common,
+            },
+          },
+        },
         { PutRequest: { Item: { ...key(roomKey(room), connectionKey(connection.connectionId)), ...common } } },
       ]);
     },
@@ -86,15 +95,16 @@ export function createDynamoStore({ dynamo, tableName, clock }: DynamoStoreOptio
     async *members(room: string) {
       // TTL deletion lags by up to days, so expired items are filtered out on read.
       const nowSeconds = String(Math.floor(clock.now() / 1000));
-      const query = (startKey?: Record<string, AttributeValue>) => dynamo.query({
-        TableName: tableName,
-        KeyConditionExpression: `${partitionKey} = :room`,
-        FilterExpression: `${ttlAttribute} > :now`,
-        ProjectionExpression: 'connectionId, connectedAt',
-        ExpressionAttributeValues: { ':room': { S: roomKey(room) }, ':now': { N: nowSeconds } },
-        ExclusiveStartKey: startKey,
-        Limit: MEMBERS_PAGE_SIZE,
-      });
+      const query = (startKey?: Record<string, AttributeValue>) =>
+        dynamo.query({
+          TableName: tableName,
+          KeyConditionExpression: `${partitionKey} = :room`,
+          FilterExpression: `${ttlAttribute} > :now`,
+          ProjectionExpression: 'connectionId, connectedAt',
+          ExpressionAttributeValues: { ':room': { S: roomKey(room) }, ':now': { N: nowSeconds } },
+          ExclusiveStartKey: startKey,
+          Limit: MEMBERS_PAGE_SIZE,
+        });
       // A read ahead fails while nobody awaits it yet (the consumer is busy delivering): mark it
       // handled at once, or Node (and Lambda) would end the process on an unhandled rejection.
       // Awaiting it later still throws to the consumer.

@@ -2,14 +2,14 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import type { DynamoApi } from './dynamodb-api.js';
 import { dnsSuffix } from './partitions.js';
 import {
-  awsErrorType,
   AwsHttpError,
+  awsErrorType,
   backoff,
   createSignedHttp,
   errorMessage,
+  type SignedResponse,
   THROTTLE_BACKOFF_MS,
   TRANSIENT_BACKOFF_MS,
-  type SignedResponse,
 } from './signed-http.js';
 
 export interface DynamoHttpApiOptions {
@@ -33,7 +33,12 @@ const THROTTLING_ERRORS = new Set([
   'TooManyRequestsException',
   'LimitExceededException',
 ]);
-const TRANSIENT_ERRORS = new Set(['RequestTimeout', 'RequestTimeoutException', 'InternalServerError', 'ServiceUnavailable']);
+const TRANSIENT_ERRORS = new Set([
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'InternalServerError',
+  'ServiceUnavailable',
+]);
 const TRANSIENT_STATUSES = new Set([500, 502, 503, 504]);
 
 /**
@@ -107,5 +112,9 @@ function toAwsError({ status, errorType: headerType, text }: SignedResponse): Aw
     // not JSON: the header or the status names it
   }
   const type = bodyType ?? headerType;
-  return new AwsHttpError(type ?? (status >= 500 ? 'InternalServerError' : 'UnknownError'), status, errorMessage(text, status));
+  return new AwsHttpError(
+    type ?? (status >= 500 ? 'InternalServerError' : 'UnknownError'),
+    status,
+    errorMessage(text, status),
+  );
 }

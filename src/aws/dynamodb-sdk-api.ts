@@ -1,4 +1,4 @@
-import { BatchWriteItemCommand, GetItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoApi } from './dynamodb-api.js';
 
 /** The store's DynamoDB operations through the SDK client (DYNAMODB_CLIENT=sdk). */

@@ -35,9 +35,8 @@ export async function disconnect(event: WebSocketEvent): Promise<WebSocketResult
 
 /** sendmessage and $default: broadcast a valid frame, answer anything else with an error frame. */
 export async function message(event: WebSocketEvent): Promise<WebSocketResult> {
-  const body = event.isBase64Encoded && event.body !== undefined
-    ? Buffer.from(event.body, 'base64').toString('utf8')
-    : event.body;
+  const body =
+    event.isBase64Encoded && event.body !== undefined ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   await relay(event.requestContext).message(event.requestContext.connectionId, body);
   return OK;
 }

@@ -25,7 +25,13 @@ const PUBLISH_SCHEMA = {
 } as const;
 
 /** The HTTP API: health, server-side publish, and the chat page. Used by Lambda and by `npm run dev`. */
-export function buildHttpApi({ relay, websocketUrl, publicDir = defaultPublicDir(), logger = jsonLogger, publishToken }: HttpApiOptions): FastifyInstance {
+export function buildHttpApi({
+  relay,
+  websocketUrl,
+  publicDir = defaultPublicDir(),
+  logger = jsonLogger,
+  publishToken,
+}: HttpApiOptions): FastifyInstance {
   const app = Fastify({ logger: false });
 
   app.get('/health', async () => ({ status: 'ok' }));
@@ -33,29 +39,38 @@ export function buildHttpApi({ relay, websocketUrl, publicDir = defaultPublicDir
   // The page asks where to connect, so one build of it works locally and on AWS.
   app.get('/config.json', async () => ({ websocketUrl }));
 
-  app.post('/messages', {
-    schema: PUBLISH_SCHEMA,
-    // Fastify would parse text/plain as a string and report a schema error; say what is wrong.
-    preValidation: async (request, reply) => {
-      // Every publish costs one PostToConnection per connection: not for anyone who finds the URL.
-      if (publishToken !== undefined && !bearerMatches(request.headers.authorization, publishToken)) {
-        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'POST /messages needs Authorization: Bearer <PUBLISH_TOKEN>' });
-      }
-      if (!request.headers['content-type']?.toLowerCase().startsWith('application/json')) {
-        return reply.code(415).send({ error: 'unsupported_media_type', message: 'POST /messages takes application/json: {"data": ...}' });
+  app.post(
+    '/messages',
+    {
+      schema: PUBLISH_SCHEMA,
+      // Fastify would parse text/plain as a string and report a schema error; say what is wrong.
+      preValidation: async (request, reply) => {
+        // Every publish costs one PostToConnection per connection: not for anyone who finds the URL.
+        if (publishToken !== undefined && !bearerMatches(request.headers.authorization, publishToken)) {
+          return reply
+            .code(401)
+            .header('www-authenticate', 'Bearer')
+            .send({ error: 'unauthorized', message: 'POST /messages needs Authorization: Bearer <PUBLISH_TOKEN>' });
+        }
+        if (!request.headers['content-type']?.toLowerCase().startsWith('application/json')) {
+          return reply
+            .code(415)
+            .send({ error: 'unsupported_media_type', message: 'POST /messages takes application/json: {"data": ...}' });
+        }
+      },
+    },
+    async (request, reply) => {
+      const { data } = request.body as { data: unknown };
+      try {
+        return reply.code(202).send(await relay.publish(data));
+      } catch (error) {
+        if (error instanceof InvalidMessageError && error.code === 'message_too_large') {
+          return reply.code(413).send({ error: error.code, message: error.message });
+        }
+        throw error;
       }
     },
-  }, async (request, reply) => {
-    const { data } = request.body as { data: unknown };
-    try {
-      return reply.code(202).send(await relay.publish(data));
-    } catch (error) {
-      if (error instanceof InvalidMessageError && error.code === 'message_too_large') {
-        return reply.code(413).send({ error: error.code, message: error.message });
-      }
-      throw error;
-    }
-  });
+  );
 
   app.setErrorHandler((error: { statusCode?: number; message: string; validation?: unknown }, _request, reply) => {
     const statusCode = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;

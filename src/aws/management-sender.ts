@@ -1,7 +1,4 @@
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { type ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConnectionGoneError, type Sender } from '../core/index.js';
 
 /** Sender on the API Gateway Management API; GoneException (410) → ConnectionGoneError. */

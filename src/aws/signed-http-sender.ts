@@ -6,10 +6,10 @@ import {
   createSignedHttp,
   errorMessage,
   NOT_SENT_ERRORS,
+  type SignedResponse,
   sha256Hex,
   THROTTLE_BACKOFF_MS,
   TRANSIENT_BACKOFF_MS,
-  type SignedResponse,
 } from './signed-http.js';
 import { uriEscape } from './sigv4.js';
 
@@ -69,7 +69,8 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
           networkError = error;
         }
         if (outcome?.status === 200) return;
-        const notSent = networkError !== undefined && NOT_SENT_ERRORS.has((networkError as { code?: string }).code ?? '');
+        const notSent =
+          networkError !== undefined && NOT_SENT_ERRORS.has((networkError as { code?: string }).code ?? '');
         const throttled = outcome?.status === 429;
         if ((notSent || throttled) && attempt < maxAttempts) {
           await backoff(attempt, throttled ? THROTTLE_BACKOFF_MS : TRANSIENT_BACKOFF_MS);
@@ -79,9 +80,15 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
         const { status, errorType, text } = outcome!;
         // 410 means gone whether or not the error type header made it through.
         if (status === 410 || errorType === 'GoneException') {
-          throw new ConnectionGoneError(connectionId, { cause: new AwsHttpError(errorType ?? 'GoneException', status, text) });
+          throw new ConnectionGoneError(connectionId, {
+            cause: new AwsHttpError(errorType ?? 'GoneException', status, text),
+          });
         }
-        throw new AwsHttpError(errorType ?? (status >= 500 ? 'InternalServerError' : 'UnknownError'), status, errorMessage(text, status));
+        throw new AwsHttpError(
+          errorType ?? (status >= 500 ? 'InternalServerError' : 'UnknownError'),
+          status,
+          errorMessage(text, status),
+        );
       }
     },
   };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { Pool, type Dispatcher } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { createSigV4Signer } from './sigv4.js';
 
 /**
@@ -61,7 +61,7 @@ export function createSignedHttp(options: SignedHttpOptions): SignedHttp {
   return {
     async post({ path, headers, body, bodySha256 }) {
       const fullPath = `${basePath}${path}`;
-      const identity = credentials.current() ?? await credentials.refresh();
+      const identity = credentials.current() ?? (await credentials.refresh());
       const { host: _host, ...signedHeaders } = sign(
         { method: 'POST', host: endpoint.host, path: fullPath, headers, payloadSha256: bodySha256 ?? sha256Hex(body) },
         identity,
@@ -123,7 +123,8 @@ function exchange(pool: Pool, options: Dispatcher.DispatchOptions): Promise<Sign
       onHeaders(statusCode, rawHeaders) {
         status = statusCode;
         for (let i = 0; i < rawHeaders.length; i += 2) {
-          if (rawHeaders[i]!.toString().toLowerCase() === 'x-amzn-errortype') errorType = awsErrorType(rawHeaders[i + 1]!.toString());
+          if (rawHeaders[i]!.toString().toLowerCase() === 'x-amzn-errortype')
+            errorType = awsErrorType(rawHeaders[i + 1]!.toString());
         }
         return true;
       },
@@ -167,7 +168,12 @@ export function errorMessage(text: string, status: number): string {
 }
 
 /** Connection errors that mean the request never reached the server. */
-export const NOT_SENT_ERRORS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+export const NOT_SENT_ERRORS: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** The SDK's backoff bases: longer after throttling. */
 export const THROTTLE_BACKOFF_MS = 500;

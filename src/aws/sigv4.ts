@@ -74,7 +74,10 @@ export function createSigV4Signer({ service, region }: { service: string; region
  */
 function canonicalValue(value: string): string {
   if (!/[\t\n\r ]/.test(value)) return value;
-  return value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
+  return value
+    .replace(/[\r\n]/g, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/^ | $/g, '');
 }
 
 /** As the SDK's signer: drop empty and `.` segments, resolve `..`, then encode each once more. */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectionGoneError, InvalidMessageError } from './errors.js';
-import { fanOut, type FanoutResult } from './fanout.js';
-import { errorFrame, parseClientFrame, type MessageFrame } from './protocol.js';
+import { type FanoutResult, fanOut } from './fanout.js';
 import type { Clock, ConnectionStore, Logger, Sender } from './ports.js';
+import { errorFrame, type MessageFrame, parseClientFrame } from './protocol.js';
 
 /** Every connection joins this room until rooms can be chosen. */
 export const DEFAULT_ROOM = 'default';
@@ -30,9 +30,7 @@ export interface ConnectInput {
 }
 
 /** What happened to one client frame. */
-export type MessageOutcome =
-  | { kind: 'broadcast'; result: FanoutResult }
-  | { kind: 'rejected'; code: string };
+export type MessageOutcome = { kind: 'broadcast'; result: FanoutResult } | { kind: 'rejected'; code: string };
 
 /** The relay's use cases, independent of AWS and of the transport. */
 export interface Relay {
@@ -75,7 +73,10 @@ export function createRelay(deps: RelayDeps): Relay {
     // Checked before any delivery: every PostToConnection would fail with PayloadTooLarge.
     const bytes = Buffer.byteLength(payload);
     if (bytes > maxFrameBytes) {
-      throw new InvalidMessageError('message_too_large', `the message frame would be ${bytes} bytes; the limit is ${maxFrameBytes}`);
+      throw new InvalidMessageError(
+        'message_too_large',
+        `the message frame would be ${bytes} bytes; the limit is ${maxFrameBytes}`,
+      );
     }
     return fanOut(DEFAULT_ROOM, deps.store.members(DEFAULT_ROOM), payload, fanoutDeps);
   };

@@ -13,14 +13,20 @@ export function describeError(error: unknown): string {
 
 /** The connection no longer exists at the gateway (API Gateway answered 410 GoneException). */
 export class ConnectionGoneError extends RelayError {
-  constructor(readonly connectionId: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly connectionId: string,
+    options?: { cause?: unknown },
+  ) {
     super(`connection ${connectionId} is gone`, options);
   }
 }
 
 /** A client frame the relay cannot act on; `code` is stable and machine-readable. */
 export class InvalidMessageError extends RelayError {
-  constructor(readonly code: InvalidMessageCode, message: string) {
+  constructor(
+    readonly code: InvalidMessageCode,
+    message: string,
+  ) {
     super(message);
   }
 }

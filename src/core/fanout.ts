@@ -62,9 +62,10 @@ export async function fanOut(
     slotFreed?.();
     slotFreed = undefined;
   };
-  const nextRelease = () => new Promise<void>((resolve) => {
-    slotFreed = resolve;
-  });
+  const nextRelease = () =>
+    new Promise<void>((resolve) => {
+      slotFreed = resolve;
+    });
 
   try {
     for await (const page of recipients) {

@@ -1,5 +1,5 @@
-export * from './errors.js';
-export * from './protocol.js';
-export type * from './ports.js';
-export * from './fanout.js';
 export * from './app.js';
+export * from './errors.js';
+export * from './fanout.js';
+export type * from './ports.js';
+export * from './protocol.js';

@@ -37,7 +37,10 @@ export function parseClientFrame(body: string | undefined | null): SendMessageFr
     throw new InvalidMessageError('invalid_json', 'the frame is not valid JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidMessageError('not_an_object', 'the frame must be a JSON object like {"action":"sendmessage","data":...}');
+    throw new InvalidMessageError(
+      'not_an_object',
+      'the frame must be a JSON object like {"action":"sendmessage","data":...}',
+    );
   }
   const frame = value as Record<string, unknown>;
   if (frame.action === undefined) {

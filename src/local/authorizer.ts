@@ -12,7 +12,8 @@ export type AuthorizerDecision =
 /** The first declared identity source the request lacks (or has empty), if any. */
 export function missingIdentitySource(identitySource: string[], event: WebSocketEvent): string | undefined {
   const headers = new Map(Object.entries(event.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
-  const has = (map: Record<string, string> | undefined, key: string) => Boolean(map && Object.hasOwn(map, key) && map[key]);
+  const has = (map: Record<string, string> | undefined, key: string) =>
+    Boolean(map && Object.hasOwn(map, key) && map[key]);
   return identitySource.find((source) => {
     const header = /^route\.request\.header\.(.+)$/.exec(source);
     if (header) return !headers.get(header[1]!.toLowerCase());
@@ -46,18 +47,33 @@ export function decide(outcome: { result?: unknown; error?: unknown }, methodArn
       ? { allowed: false, statusCode: 401, reason: 'authorizer answered Unauthorized' }
       : { allowed: false, statusCode: 500, reason: `authorizer failed: ${message}` };
   }
-  const result = outcome.result as { principalId?: unknown; policyDocument?: { Statement?: unknown }; context?: unknown } | undefined;
+  const result = outcome.result as
+    | { principalId?: unknown; policyDocument?: { Statement?: unknown }; context?: unknown }
+    | undefined;
   const statements = result?.policyDocument?.Statement;
   if (typeof result?.principalId !== 'string' || !Array.isArray(statements)) {
-    return { allowed: false, statusCode: 500, reason: 'authorizer returned no principalId and policyDocument.Statement' };
+    return {
+      allowed: false,
+      statusCode: 500,
+      reason: 'authorizer returned no principalId and policyDocument.Statement',
+    };
   }
   const context = result.context ?? {};
-  if (typeof context !== 'object' || Object.values(context).some((value) => typeof value === 'object' && value !== null)) {
-    return { allowed: false, statusCode: 500, reason: 'authorizer context values must be strings, numbers or booleans' };
+  if (
+    typeof context !== 'object' ||
+    Object.values(context).some((value) => typeof value === 'object' && value !== null)
+  ) {
+    return {
+      allowed: false,
+      statusCode: 500,
+      reason: 'authorizer context values must be strings, numbers or booleans',
+    };
   }
   const matching = statements.filter((statement) => appliesTo(statement, methodArn));
-  if (matching.some((statement) => statement.Effect === 'Deny')) return { allowed: false, statusCode: 403, reason: 'policy denies' };
-  if (!matching.some((statement) => statement.Effect === 'Allow')) return { allowed: false, statusCode: 403, reason: 'no policy statement allows' };
+  if (matching.some((statement) => statement.Effect === 'Deny'))
+    return { allowed: false, statusCode: 403, reason: 'policy denies' };
+  if (!matching.some((statement) => statement.Effect === 'Allow'))
+    return { allowed: false, statusCode: 403, reason: 'no policy statement allows' };
   return { allowed: true, authorizer: { ...context, principalId: result.principalId } };
 }
 
@@ -65,11 +81,17 @@ function appliesTo(statement: { Action?: unknown; Resource?: unknown }, methodAr
   const actions = [statement.Action].flat().map(String);
   const resources = [statement.Resource].flat().map(String);
   // IAM compares actions case-insensitively, resources exactly.
-  return actions.some((action) => glob(action, 'i').test('execute-api:Invoke')) && resources.some((resource) => glob(resource).test(methodArn));
+  return (
+    actions.some((action) => glob(action, 'i').test('execute-api:Invoke')) &&
+    resources.some((resource) => glob(resource).test(methodArn))
+  );
 }
 
 /** IAM wildcards: `*` any run of characters, `?` one character. */
 function glob(pattern: string, flags = ''): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, flags);
 }

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DEV_DEFAULTS, MAX_TIMER_MS } from './dev-defaults.js';
-import { AWS_LIMITS } from './limits.js';
 import type { DevServerOptions } from './dev-server.js';
+import { AWS_LIMITS } from './limits.js';
 
 /** Bad command-line input; the message names the option. */
 export class UsageError extends Error {}
@@ -29,27 +29,27 @@ Environment:
   DYNAMODB_ENDPOINT or AWS_ENDPOINT_URL_DYNAMODB   use that DynamoDB instead of the embedded one
 `;
 
+/** The flags `npm run dev` takes; parseArgs derives the types of the values from it. */
+const DEV_FLAGS = {
+  config: { type: 'string', default: 'serverless.yml' },
+  stage: { type: 'string' },
+  'http-port': { type: 'string' },
+  'ws-port': { type: 'string' },
+  host: { type: 'string', default: DEV_DEFAULTS.host },
+  'dynamodb-path': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'max-connection-duration': { type: 'string' },
+  'max-message-bytes': { type: 'string' },
+  'max-frame-bytes': { type: 'string' },
+  'max-concurrency': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
 /** Reads `npm run dev` arguments and environment; returns undefined when help was asked for. */
 export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServerOptions | undefined {
-  let values;
+  let values: ReturnType<typeof parseArgs<{ options: typeof DEV_FLAGS }>>['values'];
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', default: 'serverless.yml' },
-        stage: { type: 'string' },
-        'http-port': { type: 'string' },
-        'ws-port': { type: 'string' },
-        host: { type: 'string', default: DEV_DEFAULTS.host },
-        'dynamodb-path': { type: 'string' },
-        'idle-timeout': { type: 'string' },
-        'max-connection-duration': { type: 'string' },
-        'max-message-bytes': { type: 'string' },
-        'max-frame-bytes': { type: 'string' },
-        'max-concurrency': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    ({ values } = parseArgs({ args: argv, options: DEV_FLAGS }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -61,7 +61,9 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
     httpPort: port(values['http-port'] ?? env.HTTP_PORT, '--http-port / HTTP_PORT', DEV_DEFAULTS.httpPort),
     wsPort: port(values['ws-port'] ?? env.WS_PORT, '--ws-port / WS_PORT', DEV_DEFAULTS.wsPort),
     dynamodbPath: values['dynamodb-path'],
-    ...(values['max-concurrency'] !== undefined && { maxConcurrency: positiveInteger(values['max-concurrency'], '--max-concurrency') }),
+    ...(values['max-concurrency'] !== undefined && {
+      maxConcurrency: positiveInteger(values['max-concurrency'], '--max-concurrency'),
+    }),
     limits: {
       ...optionalNumber(values['idle-timeout'], '--idle-timeout', 'idleTimeoutSeconds'),
       ...optionalNumber(values['max-connection-duration'], '--max-connection-duration', 'maxConnectionSeconds'),
@@ -93,6 +95,7 @@ function optionalNumber(raw: string | undefined, name: string, key: string): Rec
   if (raw === undefined) return {};
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name} must be a positive number, got "${raw}"`);
-  if (key.endsWith('Seconds') && value > MAX_SECONDS) throw new UsageError(`${name} must be at most ${MAX_SECONDS} seconds, got "${raw}"`);
+  if (key.endsWith('Seconds') && value > MAX_SECONDS)
+    throw new UsageError(`${name} must be at most ${MAX_SECONDS} seconds, got "${raw}"`);
   return { [key]: value };
 }

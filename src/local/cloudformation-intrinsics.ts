@@ -24,8 +24,10 @@ export function resolveIntrinsics(value: unknown, stack: LocalStack, where = '')
     const [key, argument] = entries[0]!;
     const resolve = (item: unknown) => resolveIntrinsics(item, stack, where);
     switch (key) {
-      case 'Ref': return ref(String(argument), stack, where);
-      case 'Fn::GetAtt': return getAtt(resolve(argument) as string[], stack, where);
+      case 'Ref':
+        return ref(String(argument), stack, where);
+      case 'Fn::GetAtt':
+        return getAtt(resolve(argument) as string[], stack, where);
       case 'Fn::Join': {
         const [separator, items] = resolve(argument) as [string, unknown[]];
         return items.map(String).join(separator);
@@ -38,7 +40,8 @@ export function resolveIntrinsics(value: unknown, stack: LocalStack, where = '')
         const [separator, text] = resolve(argument) as [string, string];
         return text.split(separator);
       }
-      case 'Fn::Sub': return sub(argument, stack, where);
+      case 'Fn::Sub':
+        return sub(argument, stack, where);
     }
     if (key.startsWith('Fn::')) throw new VariableError(`${where}: ${key} cannot be resolved locally`);
   }

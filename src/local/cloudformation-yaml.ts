@@ -6,8 +6,23 @@ import { parse } from 'yaml';
  * Serverless Framework does.
  */
 const FUNCTIONS = [
-  'Ref', 'Condition', 'GetAtt', 'Join', 'Sub', 'Select', 'Split', 'If', 'Equals', 'Not', 'And', 'Or',
-  'ImportValue', 'FindInMap', 'Base64', 'GetAZs', 'Cidr',
+  'Ref',
+  'Condition',
+  'GetAtt',
+  'Join',
+  'Sub',
+  'Select',
+  'Split',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'ImportValue',
+  'FindInMap',
+  'Base64',
+  'GetAZs',
+  'Cidr',
 ];
 
 const customTags = FUNCTIONS.flatMap((name) => {

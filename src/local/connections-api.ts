@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { CLOSE } from './limits.js';
 import type { ConnectionIdentity } from './events.js';
+import { CLOSE } from './limits.js';
 
 /** A live connection as the emulator tracks it. */
 export interface LocalConnection extends ConnectionIdentity {
@@ -26,11 +26,15 @@ export interface ConnectionsApiOptions {
  * emulator unchanged. PostToConnection, the hot path, is post-to-connection.ts. Requests are not
  * signature-checked.
  */
-export async function connectionsApi(app: FastifyInstance, { connections, stage }: ConnectionsApiOptions): Promise<void> {
+export async function connectionsApi(
+  app: FastifyInstance,
+  { connections, stage }: ConnectionsApiOptions,
+): Promise<void> {
   // Whatever Fastify itself rejects (a malformed URL) still answers in AWS's error shape, so SDK
   // clients see an AWS error name.
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
-    if (error.statusCode !== undefined && error.statusCode < 500) return awsError(reply, 400, 'BadRequestException', error.message);
+    if (error.statusCode !== undefined && error.statusCode < 500)
+      return awsError(reply, 400, 'BadRequestException', error.message);
     return awsError(reply, 500, 'InternalServerErrorException', 'Internal server error');
   });
 
@@ -39,7 +43,8 @@ export async function connectionsApi(app: FastifyInstance, { connections, stage 
   // Another stage's path is not this API's: AWS answers ForbiddenException.
   app.addHook('preHandler', async (request: FastifyRequest, reply) => {
     const params = request.params as { stage?: string };
-    if (params.stage !== undefined && params.stage !== stage) return awsError(reply, 403, 'ForbiddenException', 'Forbidden');
+    if (params.stage !== undefined && params.stage !== stage)
+      return awsError(reply, 403, 'ForbiddenException', 'Forbidden');
   });
 
   const get = async (request: Request, reply: FastifyReply) => {
@@ -71,5 +76,9 @@ function gone(reply: FastifyReply) {
 
 /** The SDK reads the error name from x-amzn-ErrorType, as AWS sends it. */
 export function awsError(reply: FastifyReply, status: number, type: string, message: string | null) {
-  return reply.code(status).header('x-amzn-ErrorType', type).header('content-type', 'application/json').send(JSON.stringify({ message }));
+  return reply
+    .code(status)
+    .header('x-amzn-ErrorType', type)
+    .header('content-type', 'application/json')
+    .send(JSON.stringify({ message }));
 }

@@ -5,8 +5,8 @@ import { createRelayFactory } from '../aws/clients.js';
 import { loadConfig } from '../aws/config.js';
 import { buildHttpApi } from '../aws/http-api.js';
 import { DEV_DEFAULTS } from './dev-defaults.js';
-import { createDeclaredTables, startEmbeddedDynamo, type EmbeddedDynamo } from './dynamodb.js';
-import { loadFunction, type LocalFunction } from './lambda-runtime.js';
+import { createDeclaredTables, type EmbeddedDynamo, startEmbeddedDynamo } from './dynamodb.js';
+import { type LocalFunction, loadFunction } from './lambda-runtime.js';
 import { AWS_LIMITS, type EmulatorLimits } from './limits.js';
 import { retainedBytesAfterGc } from './retained-memory.mjs';
 import { loadServiceDefinition, type ServiceDefinition } from './serverless-config.js';
@@ -75,17 +75,26 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const closers: (() => Promise<void>)[] = [];
   let closing: Promise<void> | undefined;
   // Last started, first stopped: sockets (and their $disconnects) before functions and DynamoDB.
-  const close = () => (closing ??= (async () => {
-    for (const closer of [...closers].reverse()) await closer();
-  })());
+  const close = () =>
+    (closing ??= (async () => {
+      for (const closer of [...closers].reverse()) await closer();
+    })());
 
   try {
-    const service = loadServiceDefinition(options.configPath, { stage: options.stage ?? DEV_DEFAULTS.stage, env, apiId: LOCAL_API_ID });
+    const service = loadServiceDefinition(options.configPath, {
+      stage: options.stage ?? DEV_DEFAULTS.stage,
+      env,
+      apiId: LOCAL_API_ID,
+    });
 
     const externalDynamo = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB;
     const embedded = externalDynamo ? undefined : await startDynamo(options.dynamodbPath, closers);
     const dynamodbEndpoint = externalDynamo || embedded!.endpoint;
-    const dynamo = new DynamoDBClient({ region: service.region, endpoint: dynamodbEndpoint, credentials: LOCAL_CREDENTIALS });
+    const dynamo = new DynamoDBClient({
+      region: service.region,
+      endpoint: dynamodbEndpoint,
+      credentials: LOCAL_CREDENTIALS,
+    });
     await createDeclaredTables(dynamo, service.tables);
     dynamo.destroy();
 
@@ -117,16 +126,23 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
       AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementUrl,
     };
-    const used = new Set(service.routes.flatMap((route) => [route.functionName, route.authorizer?.functionName ?? []].flat()));
+    const used = new Set(
+      service.routes.flatMap((route) => [route.functionName, route.authorizer?.functionName ?? []].flat()),
+    );
     // Settle every load before failing, so the closers stop the ones that did start.
-    const loads = await Promise.allSettled([...used].map(async (name) => {
-      functions.set(name, await loadFunction(service.functions[name]!, {
-        serviceDir: service.serviceDir,
-        region: service.region,
-        baseEnv,
-        maxConcurrency: options.maxConcurrency ?? DEV_DEFAULTS.maxConcurrency,
-      }));
-    }));
+    const loads = await Promise.allSettled(
+      [...used].map(async (name) => {
+        functions.set(
+          name,
+          await loadFunction(service.functions[name]!, {
+            serviceDir: service.serviceDir,
+            region: service.region,
+            baseEnv,
+            maxConcurrency: options.maxConcurrency ?? DEV_DEFAULTS.maxConcurrency,
+          }),
+        );
+      }),
+    );
     const failed = loads.find((load): load is PromiseRejectedResult => load.status === 'rejected');
     if (failed) throw failed.reason;
 
@@ -135,7 +151,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     // Only a service with an HTTP function (this project's) has an HTTP API and page to serve.
     if (options.http !== false && httpFunction) {
       // The HTTP API runs in this process, with the environment its function declares.
-      const config = loadConfig({ ...baseEnv, ...httpFunction.environment, AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementUrl });
+      const config = loadConfig({
+        ...baseEnv,
+        ...httpFunction.environment,
+        AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementUrl,
+      });
       const relay = createRelayFactory(config, LOCAL_CREDENTIALS)(managementUrl);
       const httpApi = buildHttpApi({ relay, websocketUrl: wsUrl, publishToken: config.publishToken });
       const httpPort = await listen(httpApi, host, options.httpPort, 'HTTP_PORT or --http-port');
@@ -145,8 +165,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
     const collectGarbage = async (): Promise<MemoryReport> => {
       const ownBytes = retainedBytesAfterGc();
-      const threadBytes = await Promise.all([...[...functions.values()].map((fn) => fn.collectGarbage()), embedded?.memory() ?? 0]);
-      return { rssBytes: process.memoryUsage().rss, retainedBytes: ownBytes + threadBytes.reduce((sum, bytes) => sum + bytes, 0) };
+      const threadBytes = await Promise.all([
+        ...[...functions.values()].map((fn) => fn.collectGarbage()),
+        embedded?.memory() ?? 0,
+      ]);
+      return {
+        rssBytes: process.memoryUsage().rss,
+        retainedBytes: ownBytes + threadBytes.reduce((sum, bytes) => sum + bytes, 0),
+      };
     };
     return { httpUrl, wsUrl, managementUrl, dynamodbEndpoint, service, webSocketApi, close, collectGarbage };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { parseDevOptions, UsageError, USAGE } from './cli-options.js';
+import { parseDevOptions, USAGE, UsageError } from './cli-options.js';
 import { PortInUseError, startDevServer } from './dev-server.js';
 
 /** `npm run dev`: parse options, start everything, print where it is, stop cleanly on Ctrl-C. */
@@ -14,10 +14,15 @@ async function main(): Promise<void> {
   if (server.httpUrl) console.log(`  chat page and HTTP API  ${server.httpUrl}`);
   console.log(`  WebSocket API           ${server.wsUrl}`);
   console.log(`  Management API          ${server.managementUrl}/@connections/{connectionId}`);
-  console.log(`  DynamoDB                ${server.dynamodbEndpoint}${options.dynamodbPath ? ` (persisted in ${options.dynamodbPath})` : ' (in memory)'}`);
+  console.log(
+    `  DynamoDB                ${server.dynamodbEndpoint}${options.dynamodbPath ? ` (persisted in ${options.dynamodbPath})` : ' (in memory)'}`,
+  );
   console.log(`  routes                  ${service.routes.map((route) => route.routeKey).join(' ')}`);
   // `npm run bench` asks for a full collection and a memory report before each reading.
-  process.on('SIGUSR2', () => void server.collectGarbage().then((memory) => console.log(`memory ${JSON.stringify(memory)}`)));
+  process.on(
+    'SIGUSR2',
+    () => void server.collectGarbage().then((memory) => console.log(`memory ${JSON.stringify(memory)}`)),
+  );
   const stop = () => void server.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -6,7 +6,9 @@ import { retainedBytesAfterGc } from './retained-memory.mjs';
 
 const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 server.once('error', (error) => parentPort.postMessage({ type: 'error', message: error.message, code: error.code }));
-server.listen(workerData.port, '127.0.0.1', () => parentPort.postMessage({ type: 'listening', port: server.address().port }));
+server.listen(workerData.port, '127.0.0.1', () =>
+  parentPort.postMessage({ type: 'listening', port: server.address().port }),
+);
 parentPort.on('message', (message) => {
   if (message === 'close') server.close(() => process.exit(0));
   if (message === 'gc') {

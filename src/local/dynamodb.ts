@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
-  DescribeTableCommand,
   type CreateTableCommandInput,
+  DescribeTableCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { tableName } from './cloudformation-intrinsics.js';
@@ -17,12 +17,16 @@ export interface EmbeddedDynamo {
 
 /** Starts dynalite in this process, on a thread of its own: in memory, or persisted to `path`. */
 export async function startEmbeddedDynamo(options: { path?: string; port?: number } = {}): Promise<EmbeddedDynamo> {
-  const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), { workerData: { path: options.path, port: options.port ?? 0 } });
+  const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), {
+    workerData: { path: options.path, port: options.port ?? 0 },
+  });
   let running = true;
-  const exited = new Promise((resolve) => worker.once('exit', () => {
-    running = false;
-    resolve(undefined);
-  }));
+  const exited = new Promise((resolve) =>
+    worker.once('exit', () => {
+      running = false;
+      resolve(undefined);
+    }),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (message: { type: string; port?: number; message?: string }) => {
       if (message.type === 'listening') resolve(message.port!);
@@ -87,7 +91,9 @@ function toCreateTableInput({ logicalId, properties }: TableDeclaration): Create
     ...throughput,
     ...(indexes.length > 0 && {
       GlobalSecondaryIndexes: indexes.map(({ IndexName, KeySchema, Projection, ProvisionedThroughput }) => ({
-        IndexName, KeySchema, Projection,
+        IndexName,
+        KeySchema,
+        Projection,
         ...(onDemand ? {} : { ProvisionedThroughput: ProvisionedThroughput ?? DEFAULT_THROUGHPUT }),
       })),
     }),

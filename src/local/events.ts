@@ -28,11 +28,16 @@ export interface HandshakeRequest {
 
 /** An id shaped like API Gateway's connection, request and message ids (16 characters ending in '='), safe in a URL path. */
 export function newApiGatewayId(): string {
-  return randomBytes(11).toString('base64url') + '=';
+  return `${randomBytes(11).toString('base64url')}=`;
 }
 
 /** $connect: headers and query string are only ever sent on this event. */
-export function connectEvent(api: ApiIdentity, connection: ConnectionIdentity, request: HandshakeRequest, now = Date.now()): WebSocketEvent {
+export function connectEvent(
+  api: ApiIdentity,
+  connection: ConnectionIdentity,
+  request: HandshakeRequest,
+  now = Date.now(),
+): WebSocketEvent {
   const { single: headers, multi: multiValueHeaders } = pairsToMaps(headerPairs(request.rawHeaders));
   const queryPairs = [...new URLSearchParams(request.query)];
   const query = pairsToMaps(queryPairs);
@@ -49,7 +54,13 @@ export function connectEvent(api: ApiIdentity, connection: ConnectionIdentity, r
 }
 
 /** A text message routed to `routeKey` (API Gateway accepts no binary frames from clients). */
-export function messageEvent(api: ApiIdentity, connection: ConnectionIdentity, routeKey: string, body: string, now = Date.now()): WebSocketEvent {
+export function messageEvent(
+  api: ApiIdentity,
+  connection: ConnectionIdentity,
+  routeKey: string,
+  body: string,
+  now = Date.now(),
+): WebSocketEvent {
   return {
     requestContext: { ...requestContext(api, connection, routeKey, 'MESSAGE', now), messageId: newApiGatewayId() },
     body,
@@ -58,7 +69,13 @@ export function messageEvent(api: ApiIdentity, connection: ConnectionIdentity, r
 }
 
 /** $disconnect, with the close code and reason the socket ended with. */
-export function disconnectEvent(api: ApiIdentity, connection: ConnectionIdentity, statusCode: number, reason: string, now = Date.now()): WebSocketEvent {
+export function disconnectEvent(
+  api: ApiIdentity,
+  connection: ConnectionIdentity,
+  statusCode: number,
+  reason: string,
+  now = Date.now(),
+): WebSocketEvent {
   // AWS sends these fixed headers on $disconnect.
   const headers = { Host: api.domainName, 'x-api-key': '', 'X-Forwarded-For': '', 'x-restapi': '' };
   return {
@@ -108,8 +125,10 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export function clfTime(epochMs: number): string {
   const d = new Date(epochMs);
   const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
-    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+  return (
+    `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`
+  );
 }
 
 function headerPairs(rawHeaders: string[]): [string, string][] {

@@ -16,7 +16,8 @@ interface ReceiverInternals {
  */
 export function limitFrameSize(socket: WebSocket, maxFrameBytes: number): boolean {
   const receiver = (socket as unknown as { _receiver?: ReceiverInternals })._receiver;
-  if (!receiver || typeof receiver.haveLength !== 'function' || typeof receiver.createError !== 'function') return false;
+  if (!receiver || typeof receiver.haveLength !== 'function' || typeof receiver.createError !== 'function')
+    return false;
   const haveLength = receiver.haveLength;
   receiver.haveLength = function (this: ReceiverInternals, cb) {
     // Control frames (opcode >= 8) are limited to 125 bytes by the protocol itself.

@@ -14,12 +14,17 @@ export interface HandlerLocation {
 /** Finds the module behind a handler string; the error names what was tried. */
 export function locateHandler(handler: string, serviceDir: string, functionName: string): HandlerLocation {
   const dot = handler.lastIndexOf('.');
-  if (dot <= 0) throw new Error(`function ${functionName}: handler "${handler}" must look like path/to/module.exportName`);
+  if (dot <= 0)
+    throw new Error(`function ${functionName}: handler "${handler}" must look like path/to/module.exportName`);
   const modulePath = handler.slice(0, dot);
   const exportName = handler.slice(dot + 1);
-  const file = MODULE_EXTENSIONS.map((ext) => resolve(serviceDir, modulePath + ext)).find((candidate) => existsSync(candidate));
+  const file = MODULE_EXTENSIONS.map((ext) => resolve(serviceDir, modulePath + ext)).find((candidate) =>
+    existsSync(candidate),
+  );
   if (!file) {
-    throw new Error(`function ${functionName}: handler module ${modulePath} not found in ${serviceDir} (tried ${MODULE_EXTENSIONS.join(', ')})`);
+    throw new Error(
+      `function ${functionName}: handler module ${modulePath} not found in ${serviceDir} (tried ${MODULE_EXTENSIONS.join(', ')})`,
+    );
   }
   return { modulePath, exportName, file };
 }

@@ -6,7 +6,10 @@ import type { FunctionDefinition } from './serverless-config.js';
 
 /** The handler ran past its configured timeout, as Lambda reports it. */
 export class FunctionTimeoutError extends Error {
-  constructor(readonly functionName: string, timeoutSeconds: number) {
+  constructor(
+    readonly functionName: string,
+    timeoutSeconds: number,
+  ) {
     super(`Task timed out after ${timeoutSeconds.toFixed(2)} seconds`);
     this.name = 'FunctionTimeoutError';
   }
@@ -91,43 +94,50 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
   let nextId = 0;
 
   /** A cold start: resolves once the handler module is loaded. */
-  const start = (): Promise<Sandbox> => new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_ENTRY, {
-      env,
-      workerData,
-      // The function's memorySize caps its heap, as Lambda caps the sandbox; a small young
-      // generation keeps idle sandboxes from holding tens of MB each.
-      resourceLimits: { maxOldGenerationSizeMb: definition.memorySize, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  const start = (): Promise<Sandbox> =>
+    new Promise((resolve, reject) => {
+      const worker = new Worker(WORKER_ENTRY, {
+        env,
+        workerData,
+        // The function's memorySize caps its heap, as Lambda caps the sandbox; a small young
+        // generation keeps idle sandboxes from holding tens of MB each.
+        resourceLimits: {
+          maxOldGenerationSizeMb: definition.memorySize,
+          maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+        },
+      });
+      const sandbox: Sandbox = { worker, busy: false, dead: false };
+      let ready = false;
+      worker.on(
+        'message',
+        (message: { type?: string; id?: number; result?: unknown; error?: SerializedError; bytes?: number }) => {
+          if (message.type === 'memory') return sandbox.onMemory?.(message.bytes ?? 0);
+          if (!ready) {
+            if (message.type === 'ready') {
+              ready = true;
+              return resolve(sandbox);
+            }
+            void worker.terminate();
+            return reject(new Error(`function ${definition.name}: cannot load ${file}: ${message.error?.message}`));
+          }
+          const invocation = sandbox.current;
+          if (!invocation || invocation.id !== message.id) return;
+          finish(sandbox, invocation);
+          if (message.error) invocation.reject(deserialize(message.error));
+          else invocation.resolve(message.result);
+        },
+      );
+      // An uncaught error or process.exit() in a handler ends its sandbox, as on Lambda.
+      worker.on('error', (error) => {
+        if (!ready) reject(error);
+        else retire(sandbox, error);
+      });
+      worker.on('exit', (code) => {
+        const error = new Error(`function ${definition.name}: sandbox exited with code ${code}`);
+        if (!ready) reject(error);
+        else retire(sandbox, error);
+      });
     });
-    const sandbox: Sandbox = { worker, busy: false, dead: false };
-    let ready = false;
-    worker.on('message', (message: { type?: string; id?: number; result?: unknown; error?: SerializedError; bytes?: number }) => {
-      if (message.type === 'memory') return sandbox.onMemory?.(message.bytes ?? 0);
-      if (!ready) {
-        if (message.type === 'ready') {
-          ready = true;
-          return resolve(sandbox);
-        }
-        void worker.terminate();
-        return reject(new Error(`function ${definition.name}: cannot load ${file}: ${message.error?.message}`));
-      }
-      const invocation = sandbox.current;
-      if (!invocation || invocation.id !== message.id) return;
-      finish(sandbox, invocation);
-      if (message.error) invocation.reject(deserialize(message.error));
-      else invocation.resolve(message.result);
-    });
-    // An uncaught error or process.exit() in a handler ends its sandbox, as on Lambda.
-    worker.on('error', (error) => {
-      if (!ready) reject(error);
-      else retire(sandbox, error);
-    });
-    worker.on('exit', (code) => {
-      const error = new Error(`function ${definition.name}: sandbox exited with code ${code}`);
-      if (!ready) reject(error);
-      else retire(sandbox, error);
-    });
-  });
 
   const launch = (): void => {
     starting++;
@@ -192,7 +202,10 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
     return new Promise((resolve, reject) => {
       const id = ++nextId;
       // Lambda stops a timed-out invocation by discarding its environment; so do we.
-      const timer = setTimeout(() => retire(sandbox, new FunctionTimeoutError(definition.name, definition.timeoutSeconds)), timeoutMs);
+      const timer = setTimeout(
+        () => retire(sandbox, new FunctionTimeoutError(definition.name, definition.timeoutSeconds)),
+        timeoutMs,
+      );
       sandbox.current = { id, resolve, reject, timer };
       sandbox.worker.postMessage({ id, event, deadline: Date.now() + timeoutMs });
     });
@@ -205,11 +218,14 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
     name: definition.name,
     invoke,
     async collectGarbage() {
-      const reports = [...sandboxes].map((sandbox) => new Promise<number>((resolve) => {
-        sandbox.onMemory = resolve;
-        sandbox.worker.postMessage({ type: 'gc' });
-        setTimeout(() => resolve(0), 2_000).unref();
-      }));
+      const reports = [...sandboxes].map(
+        (sandbox) =>
+          new Promise<number>((resolve) => {
+            sandbox.onMemory = resolve;
+            sandbox.worker.postMessage({ type: 'gc' });
+            setTimeout(() => resolve(0), 2_000).unref();
+          }),
+      );
       return (await Promise.all(reports)).reduce((sum, bytes) => sum + bytes, 0);
     },
     async close() {

@@ -15,7 +15,8 @@ let handler;
 try {
   const module = await import(config.file);
   handler = module[config.exportName];
-  if (typeof handler !== 'function') throw new Error(`${config.file} does not export a function named ${config.exportName}`);
+  if (typeof handler !== 'function')
+    throw new Error(`${config.file} does not export a function named ${config.exportName}`);
   parentPort.postMessage({ type: 'ready' });
 } catch (error) {
   parentPort.postMessage({ type: 'load-failed', error: serialize(error) });

@@ -32,7 +32,8 @@ export function createPostToConnection({ connections, maxMessageBytes, stage }: 
       if (size <= BODY_CEILING_BYTES) chunks.push(chunk);
     });
     request.on('end', () => {
-      if (pathStage !== undefined && pathStage !== stage) return writeAwsError(response, 403, 'ForbiddenException', 'Forbidden');
+      if (pathStage !== undefined && pathStage !== stage)
+        return writeAwsError(response, 403, 'ForbiddenException', 'Forbidden');
       let connectionId: string;
       try {
         connectionId = decodeURIComponent(encodedId!);
@@ -41,9 +42,15 @@ export function createPostToConnection({ connections, maxMessageBytes, stage }: 
       }
       const connection = connections.get(connectionId);
       // A socket already closing is gone for the gateway too; its frame would be dropped.
-      if (!connection || connection.socket.readyState !== connection.socket.OPEN) return writeAwsError(response, 410, 'GoneException', null);
+      if (!connection || connection.socket.readyState !== connection.socket.OPEN)
+        return writeAwsError(response, 410, 'GoneException', null);
       if (size > maxMessageBytes) {
-        return writeAwsError(response, 413, 'PayloadTooLargeException', `Message payload exceeds the ${maxMessageBytes} byte limit`);
+        return writeAwsError(
+          response,
+          413,
+          'PayloadTooLargeException',
+          `Message payload exceeds the ${maxMessageBytes} byte limit`,
+        );
       }
       connection.socket.send(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), { binary: false });
       connection.touch();
@@ -56,9 +63,11 @@ export function createPostToConnection({ connections, maxMessageBytes, stage }: 
 /** AWS's error shape: the SDK reads the name from x-amzn-ErrorType. */
 function writeAwsError(response: ServerResponse, status: number, type: string, message: string | null): void {
   const body = JSON.stringify({ message });
-  response.writeHead(status, {
-    'x-amzn-ErrorType': type,
-    'content-type': 'application/json',
-    'content-length': String(Buffer.byteLength(body)),
-  }).end(body);
+  response
+    .writeHead(status, {
+      'x-amzn-ErrorType': type,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+    })
+    .end(body);
 }

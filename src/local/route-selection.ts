@@ -4,7 +4,10 @@
  * it, anything else (non-JSON, no value, non-string, unknown route) falls to `$default`.
  * Returns undefined when nothing matches and there is no `$default`.
  */
-export function createRouteSelector(expression: string, routeKeys: Iterable<string>): (body: string) => string | undefined {
+export function createRouteSelector(
+  expression: string,
+  routeKeys: Iterable<string>,
+): (body: string) => string | undefined {
   const path = parseExpression(expression);
   const routes = new Set(routeKeys);
   const fallback = routes.has('$default') ? '$default' : undefined;

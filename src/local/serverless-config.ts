@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { type LocalStack, resolveIntrinsics } from './cloudformation-intrinsics.js';
 import { parseCloudFormationYaml } from './cloudformation-yaml.js';
-import { resolveIntrinsics, type LocalStack } from './cloudformation-intrinsics.js';
 import { LOCAL_ACCOUNT_ID } from './local-account.js';
 import { resolveVariables, VariableError } from './serverless-variables.js';
 
@@ -106,8 +106,11 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
       timeoutSeconds: Number(fn.timeout ?? provider.timeout ?? DEFAULT_TIMEOUT_SECONDS),
       memorySize: Number(fn.memorySize ?? provider.memorySize ?? DEFAULT_MEMORY_MB),
       environment: stringValues(
-        resolveIntrinsics({ ...asRecord(provider.environment), ...asRecord(fn.environment) }, stack,
-          `functions.${name}.environment`),
+        resolveIntrinsics(
+          { ...asRecord(provider.environment), ...asRecord(fn.environment) },
+          stack,
+          `functions.${name}.environment`,
+        ),
       ),
       servesHttp: events.some((event) => 'httpApi' in event || 'http' in event),
     };
@@ -120,7 +123,9 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
         routeKey,
         functionName: name,
         routeResponseSelectionExpression: route.routeResponseSelectionExpression as string | undefined,
-        ...(route.authorizer !== undefined && { authorizer: authorizerOf(route.authorizer, `functions.${name} route ${routeKey}`) }),
+        ...(route.authorizer !== undefined && {
+          authorizer: authorizerOf(route.authorizer, `functions.${name} route ${routeKey}`),
+        }),
       });
     }
   }
@@ -128,7 +133,9 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
   for (const route of routes) {
     const authorizer = route.authorizer?.functionName;
     if (authorizer !== undefined && !functions[authorizer]) {
-      throw new VariableError(`route ${route.routeKey}: authorizer function "${authorizer}" is not declared in functions`);
+      throw new VariableError(
+        `route ${route.routeKey}: authorizer function "${authorizer}" is not declared in functions`,
+      );
     }
   }
 
@@ -158,7 +165,8 @@ function mergedResources(value: unknown): LocalStack['resources'] {
 function authorizerOf(value: unknown, where: string): AuthorizerDefinition {
   if (typeof value === 'string') return { functionName: value, identitySource: DEFAULT_IDENTITY_SOURCE };
   const spec = asRecord(value);
-  if (spec.arn !== undefined) throw new VariableError(`${where}: authorizer by arn cannot run locally; declare it as a function of this service`);
+  if (spec.arn !== undefined)
+    throw new VariableError(`${where}: authorizer by arn cannot run locally; declare it as a function of this service`);
   if (typeof spec.name !== 'string') throw new VariableError(`${where}: authorizer needs a function name`);
   const sources = spec.identitySource ?? DEFAULT_IDENTITY_SOURCE;
   return { functionName: spec.name, identitySource: (Array.isArray(sources) ? sources : [sources]).map(String) };

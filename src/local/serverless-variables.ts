@@ -46,7 +46,7 @@ export function resolveVariables(config: Record<string, unknown>, sources: Varia
       return value.replace(/\u0000(\d+)\u0000/g, (_m, index: string) => String(parked[Number(index)]));
     };
     let current = text;
-    for (let match; (match = VARIABLE.exec(current)); ) {
+    for (let match = VARIABLE.exec(current); match; match = VARIABLE.exec(current)) {
       const resolved = resolveExpression(unpark(match[1]!) as string, where);
       const isWhole = match[0] === current;
       if (!isWhole && typeof resolved === 'object' && resolved !== null) {
@@ -84,15 +84,19 @@ export function resolveVariables(config: Record<string, unknown>, sources: Varia
     const source = colon < 0 ? part : part.slice(0, colon);
     const address = colon < 0 ? '' : part.slice(colon + 1);
     switch (source) {
-      case 'self': return resolveSelf(address, where);
+      case 'self':
+        return resolveSelf(address, where);
       case 'sls':
         // As the framework does: --stage first, then provider.stage.
         if (address === 'stage') return sources.options.stage ?? resolveSelf('provider.stage', where) ?? 'dev';
         if (address === 'instanceId') return 'local';
         break;
-      case 'opt': return sources.options[address];
-      case 'param': return resolveParam(address, where);
-      case 'env': return sources.env[address];
+      case 'opt':
+        return sources.options[address];
+      case 'param':
+        return resolveParam(address, where);
+      case 'env':
+        return sources.env[address];
     }
     throw new VariableError(`${where}: variable source "${source}" in \${${part}} cannot be resolved locally`);
   };

@@ -5,17 +5,21 @@ import type { WebSocket } from 'ws';
 import type { WebSocketResult } from '../aws/websocket-event.js';
 import { describeError } from '../core/index.js';
 import { createConnectAdmission } from './connect-admission.js';
-import { MAX_TIMER_MS } from './dev-defaults.js';
 import { awsError, connectionsApi, type LocalConnection } from './connections-api.js';
+import { MAX_TIMER_MS } from './dev-defaults.js';
 import {
-  connectEvent, disconnectEvent, messageEvent, newApiGatewayId,
-  type ApiIdentity, type ConnectionIdentity,
+  type ApiIdentity,
+  type ConnectionIdentity,
+  connectEvent,
+  disconnectEvent,
+  messageEvent,
+  newApiGatewayId,
 } from './events.js';
+import { limitFrameSize } from './frame-size-guard.js';
 import { forbiddenFrame, internalServerErrorFrame } from './gateway-responses.js';
 import type { LocalFunction } from './lambda-runtime.js';
 import { CLOSE, type EmulatorLimits } from './limits.js';
 import { localArn } from './local-account.js';
-import { limitFrameSize } from './frame-size-guard.js';
 import { createPostToConnection } from './post-to-connection.js';
 import { createRouteSelector } from './route-selection.js';
 import type { RouteDefinition } from './serverless-config.js';
@@ -74,14 +78,19 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     return invocation;
   };
 
-  const postToConnection = createPostToConnection({ connections, maxMessageBytes: limits.maxMessageBytes, stage: options.api.stage });
+  const postToConnection = createPostToConnection({
+    connections,
+    maxMessageBytes: limits.maxMessageBytes,
+    stage: options.api.stage,
+  });
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
     // PostToConnection is answered before Fastify sees the request (see post-to-connection.ts).
-    serverFactory: (handler) => createServer((request, response) => {
-      if (!postToConnection(request, response)) handler(request, response);
-    }),
+    serverFactory: (handler) =>
+      createServer((request, response) => {
+        if (!postToConnection(request, response)) handler(request, response);
+      }),
   });
   void app.register(fastifyWebsocket, { options: { maxPayload: limits.maxMessageBytes } });
 
@@ -94,7 +103,11 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
       }
       // A handshake the WebSocket layer would refuse never reaches $connect, as on AWS.
       const key = request.headers['sec-websocket-key'];
-      if (request.headers['sec-websocket-version'] !== '13' || typeof key !== 'string' || !/^[A-Za-z0-9+/]{22}==$/.test(key)) {
+      if (
+        request.headers['sec-websocket-version'] !== '13' ||
+        typeof key !== 'string' ||
+        !/^[A-Za-z0-9+/]{22}==$/.test(key)
+      ) {
         return reply.code(400).send({ message: 'Bad Request: invalid WebSocket handshake' });
       }
       const identity: Identity = {
@@ -133,7 +146,9 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
 
   void app.register(connectionsApi, { connections, stage: options.api.stage });
   // Any other path or method: API Gateway's ForbiddenException.
-  app.setNotFoundHandler((_request: FastifyRequest, reply: FastifyReply) => awsError(reply, 403, 'ForbiddenException', 'Forbidden'));
+  app.setNotFoundHandler((_request: FastifyRequest, reply: FastifyReply) =>
+    awsError(reply, 403, 'ForbiddenException', 'Forbidden'),
+  );
 
   let frameLimitWarned = false;
 
@@ -143,8 +158,14 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
       log('warning: this version of ws cannot be hooked; the 32 KB frame size limit is not enforced');
     }
     let serverClose: { code: number; reason: string } | undefined;
-    const idle = setTimeout(() => connection.end(CLOSE.goingAway, 'Going away'), Math.min(MAX_TIMER_MS, limits.idleTimeoutSeconds * 1000));
-    const lifetime = setTimeout(() => connection.end(CLOSE.goingAway, 'Going away'), Math.min(MAX_TIMER_MS, limits.maxConnectionSeconds * 1000));
+    const idle = setTimeout(
+      () => connection.end(CLOSE.goingAway, 'Going away'),
+      Math.min(MAX_TIMER_MS, limits.idleTimeoutSeconds * 1000),
+    );
+    const lifetime = setTimeout(
+      () => connection.end(CLOSE.goingAway, 'Going away'),
+      Math.min(MAX_TIMER_MS, limits.maxConnectionSeconds * 1000),
+    );
     const connection: LocalConnection = {
       ...identity,
       socket,
@@ -219,11 +240,18 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   const close = async (): Promise<void> => {
     const sockets = [...connections.values()].map((connection) => connection.socket);
     for (const connection of [...connections.values()]) connection.end(CLOSE.goingAway, 'Going away');
-    const allClosed = Promise.all(sockets.map((socket) => new Promise((resolve) => {
-      if (socket.readyState === socket.CLOSED) resolve(undefined);
-      else socket.once('close', resolve);
-    })));
-    const grace = setTimeout(() => sockets.forEach((socket) => socket.terminate()), CLOSE_GRACE_MS);
+    const allClosed = Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise((resolve) => {
+            if (socket.readyState === socket.CLOSED) resolve(undefined);
+            else socket.once('close', resolve);
+          }),
+      ),
+    );
+    const grace = setTimeout(() => {
+      for (const socket of sockets) socket.terminate();
+    }, CLOSE_GRACE_MS);
     await allClosed;
     clearTimeout(grace);
     await Promise.all(inFlight);

@@ -3,7 +3,9 @@ import { echo, openProbe, startTarget, type Target } from './target.js';
 
 describe('conformance: REQUEST Lambda authorizer on $connect', () => {
   let target: Target;
-  beforeAll(async () => { target = await startTarget('probe'); });
+  beforeAll(async () => {
+    target = await startTarget('probe');
+  });
   afterAll(() => target?.close());
 
   it('Allow: principalId and context appear as requestContext.authorizer on $connect and later events', async () => {

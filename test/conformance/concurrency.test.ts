@@ -3,7 +3,9 @@ import { echo, openProbe, startTarget, type Target } from './target.js';
 
 describe('conformance: messages are handled concurrently, as Lambda would', () => {
   let target: Target;
-  beforeAll(async () => { target = await startTarget('probe'); });
+  beforeAll(async () => {
+    target = await startTarget('probe');
+  });
   afterAll(() => target?.close());
 
   it.each([

@@ -5,7 +5,9 @@ const INTERNAL_ERROR = /^\{"message": "Internal server error", "connectionId":"(
 
 describe('conformance: handler errors', () => {
   let target: Target;
-  beforeAll(async () => { target = await startTarget('probe'); });
+  beforeAll(async () => {
+    target = await startTarget('probe');
+  });
   afterAll(() => target?.close());
 
   it.each([
@@ -31,9 +33,14 @@ describe('conformance: handler errors', () => {
     await expect(openProbe(target, { query: { connectThrow: '1' } })).rejects.toMatchObject({ statusCode: 502 });
   });
 
-  it.each([['401'], ['403'], ['418'], ['500']])('$connect returning statusCode %s refuses the handshake with it', async (status) => {
-    await expect(openProbe(target, { query: { connectStatus: status } })).rejects.toMatchObject({ statusCode: Number(status) });
-  });
+  it.each([['401'], ['403'], ['418'], ['500']])(
+    '$connect returning statusCode %s refuses the handshake with it',
+    async (status) => {
+      await expect(openProbe(target, { query: { connectStatus: status } })).rejects.toMatchObject({
+        statusCode: Number(status),
+      });
+    },
+  );
 
   it('$connect returning 201 completes the handshake', async () => {
     const client = await openProbe(target, { query: { connectStatus: '201' } });

@@ -7,7 +7,9 @@ const ID = /^[\w+/=-]{8,}$/;
 
 describe('conformance: event shapes', () => {
   let target: Target;
-  beforeAll(async () => { target = await startTarget('probe'); });
+  beforeAll(async () => {
+    target = await startTarget('probe');
+  });
   afterAll(() => target?.close());
 
   function expectCommonContext(context: any, eventType: string, routeKey: string) {
@@ -65,7 +67,11 @@ describe('conformance: event shapes', () => {
 
     expect(report.type).toBe('disconnect');
     expectCommonContext(report.event.requestContext, 'DISCONNECT', '$disconnect');
-    expect(report.event.requestContext).toMatchObject({ connectionId: clientId, disconnectStatusCode: 1000, disconnectReason: 'bye now' });
+    expect(report.event.requestContext).toMatchObject({
+      connectionId: clientId,
+      disconnectStatusCode: 1000,
+      disconnectReason: 'bye now',
+    });
     await watcher.close();
   });
 
@@ -83,10 +89,17 @@ describe('conformance: event shapes', () => {
   });
 
   it('query-string and header names such as constructor or __proto__ are ordinary names', async () => {
-    const client = await connectClient(`${target.wsUrl}?token=allow&constructor=1&__proto__=x&toString=y`, { headers: { 'X-Probe': 'yes', valueOf: 'z' } });
+    const client = await connectClient(`${target.wsUrl}?token=allow&constructor=1&__proto__=x&toString=y`, {
+      headers: { 'X-Probe': 'yes', valueOf: 'z' },
+    });
     const { connectEvent } = await echo(client, { want: 'connectEvent' });
     const query = connectEvent.queryStringParameters;
-    expect([query.constructor, query.toString, Object.hasOwn(query, '__proto__') && query['__proto__']]).toEqual(['1', 'y', 'x']);
+    // biome-ignore lint/suspicious/noProto: the test sends a query key named __proto__ on purpose
+    expect([query.constructor, query.toString, Object.hasOwn(query, '__proto__') && query.__proto__]).toEqual([
+      '1',
+      'y',
+      'x',
+    ]);
     expect(connectEvent.headers.valueOf).toBe('z');
     await client.close();
   });

@@ -23,7 +23,11 @@ describe('conformance: @connections Management API through the real SDK client',
     return { client, id: (await echo(client)).event.requestContext.connectionId };
   }
 
-  const errorOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as Error & { $metadata: { httpStatusCode: number } });
+  const errorOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: unknown) => error as Error & { $metadata: { httpStatusCode: number } },
+    );
 
   beforeAll(async () => {
     target = await startTarget('probe');
@@ -85,16 +89,22 @@ describe('conformance: @connections Management API through the real SDK client',
     const { client, id } = await connectWithId();
     await client.close();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect((await errorOf(sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'x' }))))?.name).toBe('GoneException');
+    expect((await errorOf(sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'x' }))))?.name).toBe(
+      'GoneException',
+    );
   });
 
   it('data over 128 KB is 413 PayloadTooLargeException and the connection stays open', async () => {
     const { client, id } = await connectWithId();
 
-    const error = await errorOf(sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'x'.repeat(128 * 1024 + 1) })));
+    const error = await errorOf(
+      sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'x'.repeat(128 * 1024 + 1) })),
+    );
     await sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'after' }));
 
-    const huge = await errorOf(sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'x'.repeat(300 * 1024) })));
+    const huge = await errorOf(
+      sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'x'.repeat(300 * 1024) })),
+    );
 
     expect(error).toBeInstanceOf(PayloadTooLargeException);
     expect(error!.$metadata.httpStatusCode).toBe(413);
@@ -103,7 +113,7 @@ describe('conformance: @connections Management API through the real SDK client',
     await client.close();
   });
 
-  it('another stage\'s path is 403 ForbiddenException', async () => {
+  it("another stage's path is 403 ForbiddenException", async () => {
     const wrongStage = target.managementUrl.replace(/\/[^/]+$/, '/no-such-stage');
     const other = new ApiGatewayManagementApiClient({ region: 'us-east-1', endpoint: wrongStage, credentials });
     const error = await errorOf(other.send(new GetConnectionCommand({ ConnectionId: 'abc' })));

@@ -3,7 +3,9 @@ import { AGAINST_AWS, echo, openProbe, startTarget, type Target } from './target
 
 describe('conformance: payload (128 KB) and frame (32 KB) quotas', () => {
   let target: Target;
-  beforeAll(async () => { target = await startTarget('probe'); });
+  beforeAll(async () => {
+    target = await startTarget('probe');
+  });
   afterAll(() => target?.close());
 
   /** Sends `text` as one message split into frames of at most 32 KB, as AWS requires. */
@@ -59,7 +61,9 @@ describe('conformance: payload (128 KB) and frame (32 KB) quotas', () => {
 // AWS's own idle timeout (10 min) and duration limit (2 h) are too long to wait for.
 describe.skipIf(AGAINST_AWS)('conformance (emulator only): idle timeout and connection duration', () => {
   let target: Target;
-  beforeAll(async () => { target = await startTarget('probe', { idleTimeoutSeconds: 0.6, maxConnectionSeconds: 2 }); });
+  beforeAll(async () => {
+    target = await startTarget('probe', { idleTimeoutSeconds: 0.6, maxConnectionSeconds: 2 });
+  });
   afterAll(() => target?.close());
 
   it('an idle connection is closed with 1001 and $disconnect reports it', async () => {

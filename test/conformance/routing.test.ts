@@ -5,7 +5,9 @@ import { ask, echo, openProbe, startTarget, type Target } from './target.js';
 describe('conformance: route selection and route responses', () => {
   let probe: Target;
   let strict: Target;
-  beforeAll(async () => { [probe, strict] = await Promise.all([startTarget('probe'), startTarget('strict')]); });
+  beforeAll(async () => {
+    [probe, strict] = await Promise.all([startTarget('probe'), startTarget('strict')]);
+  });
   afterAll(() => Promise.all([probe?.close(), strict?.close()]));
 
   it.each([
@@ -32,7 +34,7 @@ describe('conformance: route selection and route responses', () => {
     ['no match', { meta: { route: 'pong' } }],
     ['non-JSON', 'ping'],
     ['the key at the wrong depth', { route: 'ping' }],
-  ])('without $default, %s gets API Gateway\'s Forbidden frame', async (_name, frame) => {
+  ])("without $default, %s gets API Gateway's Forbidden frame", async (_name, frame) => {
     const client = await connectClient(strict.wsUrl);
     const raw = new Promise<string>((resolve) => client.socket.once('message', (data) => resolve(data.toString())));
     client.send(frame);
@@ -43,7 +45,7 @@ describe('conformance: route selection and route responses', () => {
     await client.close();
   });
 
-  it('without a route response, the handler\'s returned body is not sent back', async () => {
+  it("without a route response, the handler's returned body is not sent back", async () => {
     const client = await openProbe(probe);
     client.send({ action: 'silent' });
     const next = await echo(client, { tag: 'after silent' });

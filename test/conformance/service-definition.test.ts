@@ -3,7 +3,9 @@ import { echo, openProbe, startTarget, type Target } from './target.js';
 
 describe('conformance: serverless.yml is the source', () => {
   let target: Target;
-  beforeAll(async () => { target = await startTarget('probe'); });
+  beforeAll(async () => {
+    target = await startTarget('probe');
+  });
   afterAll(() => target?.close());
 
   it('custom routes run the handler serverless.yml names for them', async () => {
@@ -36,7 +38,7 @@ describe('conformance: serverless.yml is the source', () => {
     await client.close();
   });
 
-  it('function timeouts: getRemainingTimeInMillis() counts down from the function\'s own timeout', async () => {
+  it("function timeouts: getRemainingTimeInMillis() counts down from the function's own timeout", async () => {
     const client = await openProbe(target);
     const { context } = await echo(client, { sleepMs: 300 });
     // echo has timeout: 2 (seconds); 300 ms of it were slept away.

@@ -29,7 +29,10 @@ export const AGAINST_AWS = Boolean(process.env.WS_URL);
 export async function startTarget(fixture: Fixture, limits: Partial<EmulatorLimits> = {}): Promise<Target> {
   const deployed = DEPLOYED[fixture];
   if (AGAINST_AWS) {
-    if (!deployed.ws || !deployed.mgmt) throw new Error(`set WS_URL${fixture === 'strict' ? '_STRICT' : ''} and MGMT_URL${fixture === 'strict' ? '_STRICT' : ''} for the ${fixture} fixture`);
+    if (!deployed.ws || !deployed.mgmt)
+      throw new Error(
+        `set WS_URL${fixture === 'strict' ? '_STRICT' : ''} and MGMT_URL${fixture === 'strict' ? '_STRICT' : ''} for the ${fixture} fixture`,
+      );
     const stage = new URL(deployed.ws).pathname.split('/').filter(Boolean).pop() ?? '';
     return { wsUrl: deployed.ws, managementUrl: deployed.mgmt, stage, deployed: true, close: async () => {} };
   }
@@ -43,7 +46,13 @@ export async function startTarget(fixture: Fixture, limits: Partial<EmulatorLimi
     limits,
     log: () => {},
   });
-  return { wsUrl: `${server.wsUrl}/${stage}`, managementUrl: `${server.managementUrl}/${stage}`, stage, deployed: false, close: server.close };
+  return {
+    wsUrl: `${server.wsUrl}/${stage}`,
+    managementUrl: `${server.managementUrl}/${stage}`,
+    stage,
+    deployed: false,
+    close: server.close,
+  };
 }
 
 export interface ProbeOptions {
@@ -53,7 +62,10 @@ export interface ProbeOptions {
 }
 
 /** Connects to the probe service, passing its authorizer unless told otherwise. */
-export function openProbe(target: Target, { token = 'allow', query = {}, headers = {} }: ProbeOptions = {}): Promise<TestClient> {
+export function openProbe(
+  target: Target,
+  { token = 'allow', query = {}, headers = {} }: ProbeOptions = {},
+): Promise<TestClient> {
   const params = new URLSearchParams({ ...(token && { token }), ...query });
   return connectClient(`${target.wsUrl}?${params}`, { headers: { 'X-Probe': 'yes', ...headers } });
 }

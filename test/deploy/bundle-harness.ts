@@ -5,7 +5,10 @@ import { pathToFileURL } from 'node:url';
 import { ROOT, unzip } from './package-artifact.js';
 
 /** Extracts a function's zip from `.serverless/bundles` and imports its handler, as Lambda would. */
-export async function loadBundledHandler(functionName: string, handler: string): Promise<(event: unknown, context?: unknown) => Promise<any>> {
+export async function loadBundledHandler(
+  functionName: string,
+  handler: string,
+): Promise<(event: unknown, context?: unknown) => Promise<any>> {
   const dir = mkdtempSync(join(tmpdir(), `lambda-${functionName}-`));
   await unzip(join(ROOT, '.serverless/bundles', `${functionName}.zip`), dir);
   const dot = handler.lastIndexOf('.');
@@ -17,7 +20,9 @@ export async function loadBundledHandler(functionName: string, handler: string):
 
 /** The IAM (action, resource kind) pairs a role's policy grants, leaving out its log statements. */
 export function grantedCalls(template: any, functionName: string, stage: string): string[] {
-  const fn = Object.values(template.Resources as Record<string, any>).find((r) => r.Properties?.FunctionName === `edge-relay-${stage}-${functionName}`);
+  const fn = Object.values(template.Resources as Record<string, any>).find(
+    (r) => r.Properties?.FunctionName === `edge-relay-${stage}-${functionName}`,
+  );
   const role = template.Resources[fn.Properties.Role['Fn::GetAtt'][0]];
   const granted = new Set<string>();
   for (const policy of role.Properties.Policies) {
@@ -42,8 +47,11 @@ function resourceKind(resource: unknown): string {
 
 /** The log statement of a function's role. */
 export function logStatements(template: any, functionName: string, stage: string): any[] {
-  const fn = Object.values(template.Resources as Record<string, any>).find((r) => r.Properties?.FunctionName === `edge-relay-${stage}-${functionName}`);
+  const fn = Object.values(template.Resources as Record<string, any>).find(
+    (r) => r.Properties?.FunctionName === `edge-relay-${stage}-${functionName}`,
+  );
   const role = template.Resources[fn.Properties.Role['Fn::GetAtt'][0]];
-  return role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement)
-    .filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('logs:')));
+  return role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement).filter((statement: any) =>
+    [statement.Action].flat().some((action: string) => action.startsWith('logs:')),
+  );
 }

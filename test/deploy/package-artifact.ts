@@ -14,12 +14,20 @@ export function runServerlessPackage(stage: string, region: string): { output: s
   const run = spawnSync(file!, args, {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake', AWS_SESSION_TOKEN: '', AWS_PROFILE: '' },
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
+      AWS_SECRET_ACCESS_KEY: 'fake',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
+    },
   });
   // The framework logs to stderr.
   const output = `${run.stdout}${run.stderr}`;
   if (run.status !== 0) throw new Error(`serverless package failed (${run.status}):\n${output}`);
-  const template = JSON.parse(readFileSync(join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8'));
+  const template = JSON.parse(
+    readFileSync(join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8'),
+  );
   return { output, template };
 }
 

@@ -11,7 +11,9 @@ export interface AwsCall {
  * A pass-through HTTP proxy in front of dynalite or the @connections API that records every
  * call as an IAM action, so the test can compare what a bundle really does with its role.
  */
-export async function startRecordingProxy(target: string): Promise<{ url: string; calls: AwsCall[]; close(): Promise<void> }> {
+export async function startRecordingProxy(
+  target: string,
+): Promise<{ url: string; calls: AwsCall[]; close(): Promise<void> }> {
   const calls: AwsCall[] = [];
   const upstream = new URL(target);
   const server: Server = createServer((incoming, outgoing) => {
@@ -20,16 +22,19 @@ export async function startRecordingProxy(target: string): Promise<{ url: string
     incoming.on('end', () => {
       const body = Buffer.concat(chunks);
       calls.push(describeCall(incoming.method ?? 'GET', incoming.url ?? '/', incoming.headers['x-amz-target'], body));
-      const forwarded = request({
-        host: upstream.hostname,
-        port: upstream.port,
-        method: incoming.method,
-        path: incoming.url,
-        headers: { ...incoming.headers, host: upstream.host },
-      }, (response) => {
-        outgoing.writeHead(response.statusCode ?? 502, response.headers);
-        response.pipe(outgoing);
-      });
+      const forwarded = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: { ...incoming.headers, host: upstream.host },
+        },
+        (response) => {
+          outgoing.writeHead(response.statusCode ?? 502, response.headers);
+          response.pipe(outgoing);
+        },
+      );
       forwarded.on('error', () => outgoing.destroy());
       forwarded.end(body);
     });
@@ -45,7 +50,8 @@ export async function startRecordingProxy(target: string): Promise<{ url: string
 function describeCall(method: string, path: string, target: string | string[] | undefined, body: Buffer): AwsCall {
   if (typeof target === 'string') {
     const operation = target.split('.').pop()!;
-    const indexName = operation === 'Query' ? (JSON.parse(body.toString() || '{}') as { IndexName?: string }).IndexName : undefined;
+    const indexName =
+      operation === 'Query' ? (JSON.parse(body.toString() || '{}') as { IndexName?: string }).IndexName : undefined;
     return { action: `dynamodb:${operation}`, resource: indexName ? 'index' : 'table' };
   }
   if (path.includes('/@connections/')) return { action: 'execute-api:ManageConnections', resource: 'connections' };

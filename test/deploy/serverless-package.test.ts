@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServiceDefinition } from '../../src/local/serverless-config.js';
-import { ROOT, runServerlessPackage, unzip } from './package-artifact.js';
-import { grantedCalls, loadBundledHandler, logStatements } from './bundle-harness.js';
-import { startRecordingProxy } from './recording-proxy.js';
+import { httpApiEvent, httpApiPost } from '../fixtures/http-api-event.js';
+import { websocketEvent } from '../fixtures/websocket-event.js';
 import { startTestServer } from '../helpers/dev-server.js';
 import { connectClient } from '../helpers/ws-client.js';
-import { websocketEvent } from '../fixtures/websocket-event.js';
-import { httpApiEvent, httpApiPost } from '../fixtures/http-api-event.js';
+import { grantedCalls, loadBundledHandler, logStatements } from './bundle-harness.js';
+import { ROOT, runServerlessPackage, unzip } from './package-artifact.js';
+import { startRecordingProxy } from './recording-proxy.js';
 
 /** Zipped size budgets (README "Deploy"): the WebSocket handlers stay small for cold starts. */
 const ZIP_BUDGET_BYTES: Record<string, number> = {
@@ -34,17 +34,21 @@ beforeAll(() => {
 describe('serverless package (osls, offline): the CloudFormation template', () => {
   const resources = () => Object.entries(template.Resources) as [string, any][];
   const ofType = (type: string) => resources().filter(([, r]) => r.Type === type);
-  const functionResource = (name: string) => ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === `edge-relay-${STAGE}-${name}`)![1];
+  const functionResource = (name: string) =>
+    ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === `edge-relay-${STAGE}-${name}`)![1];
 
-  it('reports each bundle\'s size', () => {
-    for (const name of Object.keys(service.functions)) expect(output).toMatch(new RegExp(`${name}\\s+[\\d.]+ KB\\s+[\\d.]+ KB`));
+  it("reports each bundle's size", () => {
+    for (const name of Object.keys(service.functions))
+      expect(output).toMatch(new RegExp(`${name}\\s+[\\d.]+ KB\\s+[\\d.]+ KB`));
   });
 
   it('declares the WebSocket API with the selection expression, and every route with its integration and permission', () => {
     const [, api] = ofType('AWS::ApiGatewayV2::Api').find(([, r]) => r.Properties.ProtocolType === 'WEBSOCKET')!;
     expect(api.Properties.RouteSelectionExpression).toBe(service.routeSelectionExpression);
 
-    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties).filter((p) => p.ApiId.Ref === 'WebsocketsApi');
+    const routes = ofType('AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties)
+      .filter((p) => p.ApiId.Ref === 'WebsocketsApi');
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(service.routes.map((r) => r.routeKey).sort());
     for (const route of service.routes) {
       const declared = routes.find((r) => r.RouteKey === route.routeKey)!;
@@ -52,7 +56,9 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
       const integration = template.Resources[integrationId].Properties;
       const functionLogicalId = JSON.stringify(integration.IntegrationUri).match(/"(\w+)LambdaFunction"/)![1];
       expect(functionLogicalId!.toLowerCase()).toBe(route.functionName);
-      const permission = ofType('AWS::Lambda::Permission').find(([id]) => id === `${functionLogicalId}LambdaPermissionWebsockets`);
+      const permission = ofType('AWS::Lambda::Permission').find(
+        ([id]) => id === `${functionLogicalId}LambdaPermissionWebsockets`,
+      );
       expect(permission?.[1].Properties.Principal).toBe('apigateway.amazonaws.com');
     }
   });
@@ -64,7 +70,9 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
       expect(fn.Architectures).toEqual(['arm64']);
       expect(fn.Role['Fn::GetAtt'][1]).toBe('Arn');
       expect(fn.Code.S3Key).toMatch(new RegExp(`/${name}\\.zip$`));
-      const [, logGroup] = ofType('AWS::Logs::LogGroup').find(([, r]) => r.Properties.LogGroupName === `/aws/lambda/edge-relay-${STAGE}-${name}`)!;
+      const [, logGroup] = ofType('AWS::Logs::LogGroup').find(
+        ([, r]) => r.Properties.LogGroupName === `/aws/lambda/edge-relay-${STAGE}-${name}`,
+      )!;
       expect(logGroup.Properties.RetentionInDays).toBe(7);
     }
   });
@@ -73,7 +81,9 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
     const env = functionResource('http').Properties.Environment.Variables;
     expect(JSON.stringify(env.WEBSOCKET_URL)).toMatch(/wss:\/\/.*WebsocketsApi.*execute-api/);
     expect(JSON.stringify(env.MANAGEMENT_API_URL)).toMatch(/https:\/\/.*WebsocketsApi.*execute-api/);
-    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties).filter((p) => p.ApiId.Ref === 'HttpApi');
+    const routes = ofType('AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties)
+      .filter((p) => p.ApiId.Ref === 'HttpApi');
     expect(routes.map((r) => r.RouteKey)).toEqual(['$default']);
   });
 
@@ -89,20 +99,26 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
   });
 
   it('outputs the WebSocket URL, the Management API endpoint and the HTTP URL', () => {
-    for (const name of ['WebSocketUrl', 'ManagementApiUrl', 'HttpUrl']) expect(template.Outputs[name]?.Value).toBeDefined();
-    expect(JSON.stringify(template.Outputs.WebSocketUrl.Value)).toContain(`wss://\${WebsocketsApi}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/${STAGE}`);
+    for (const name of ['WebSocketUrl', 'ManagementApiUrl', 'HttpUrl'])
+      expect(template.Outputs[name]?.Value).toBeDefined();
+    expect(JSON.stringify(template.Outputs.WebSocketUrl.Value)).toContain(
+      `wss://\${WebsocketsApi}.execute-api.\${AWS::Region}.\${AWS::URLSuffix}/${STAGE}`,
+    );
   });
 
   it('no IAM statement anywhere has a "*" resource, and every resource is scoped to this stack', () => {
     const statements = ofType('AWS::IAM::Role').flatMap(([, role]) =>
-      (role.Properties.Policies ?? []).flatMap((policy: any) => policy.PolicyDocument.Statement));
+      (role.Properties.Policies ?? []).flatMap((policy: any) => policy.PolicyDocument.Statement),
+    );
     expect(statements.length).toBeGreaterThan(0);
     expect(ofType('AWS::IAM::ManagedPolicy')).toEqual([]);
     for (const statement of statements) {
       for (const resource of [statement.Resource].flat()) {
         expect(resource).not.toBe('*');
         const text = JSON.stringify(resource);
-        expect(text).toMatch(/ConnectionsTable|WebsocketsApi\}\/ci\/POST\/@connections\/\*|log-group:\/aws\/lambda\/edge-relay-ci-\w+:\*/);
+        expect(text).toMatch(
+          /ConnectionsTable|WebsocketsApi\}\/ci\/POST\/@connections\/\*|log-group:\/aws\/lambda\/edge-relay-ci-\w+:\*/,
+        );
       }
     }
   });
@@ -112,7 +128,10 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
       const zipPath = join(ROOT, '.serverless/bundles', `${name}.zip`);
       const dir = mkdtempSync(join(tmpdir(), `bundle-${name}-`));
       const entries = await unzip(zipPath, dir);
-      const [modulePath, exportName] = [definition.handler.slice(0, definition.handler.lastIndexOf('.')), definition.handler.split('.').pop()!];
+      const [modulePath, exportName] = [
+        definition.handler.slice(0, definition.handler.lastIndexOf('.')),
+        definition.handler.split('.').pop()!,
+      ];
 
       expect(entries).toContain(`${modulePath}.mjs`);
       expect(entries).toContain(`${modulePath}.mjs.map`);
@@ -149,10 +168,24 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
 
   // An hour ago: old enough that a GoneException prunes the connection.
   const connectedAt = Date.now() - 3_600_000;
-  const eventFor = (connectionId: string, routeKey: string, eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT', body?: string) => {
+  const eventFor = (
+    connectionId: string,
+    routeKey: string,
+    eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT',
+    body?: string,
+  ) => {
     const base = websocketEvent();
     return websocketEvent({
-      requestContext: { ...base.requestContext, connectionId, routeKey, eventType, connectedAt, apiId: 'local', stage: 'local', domainName: '127.0.0.1' },
+      requestContext: {
+        ...base.requestContext,
+        connectionId,
+        routeKey,
+        eventType,
+        connectedAt,
+        apiId: 'local',
+        stage: 'local',
+        domainName: '127.0.0.1',
+      },
       body,
     });
   };
@@ -172,7 +205,8 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
       MANAGEMENT_API_URL: managementProxy.url,
       WEBSOCKET_URL: 'wss://example.execute-api.eu-west-1.amazonaws.com/ci',
     });
-    for (const [name, definition] of Object.entries(service.functions)) handlers[name] = await loadBundledHandler(name, definition.handler);
+    for (const [name, definition] of Object.entries(service.functions))
+      handlers[name] = await loadBundledHandler(name, definition.handler);
   }, 60_000);
   afterAll(async () => {
     await dynamoProxy?.close();
@@ -192,11 +226,15 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     await alice.next();
 
     // $connect of a client whose socket then vanished (its $disconnect was lost).
-    const connected = await recordFor('connect', () => handlers.connect!(eventFor('ghostBundle0000=', '$connect', 'CONNECT')));
+    const connected = await recordFor('connect', () =>
+      handlers.connect!(eventFor('ghostBundle0000=', '$connect', 'CONNECT')),
+    );
     expect(connected).toEqual({ statusCode: 200 });
 
     // sendmessage reaches both sockets and prunes the ghost (GoneException).
-    await recordFor('message', () => handlers.message!(eventFor(aliceId, 'sendmessage', 'MESSAGE', '{"action":"sendmessage","data":"from the zip"}')));
+    await recordFor('message', () =>
+      handlers.message!(eventFor(aliceId, 'sendmessage', 'MESSAGE', '{"action":"sendmessage","data":"from the zip"}')),
+    );
     expect(await alice.next()).toMatchObject({ type: 'message', data: 'from the zip', from: aliceId });
     expect(await bob.next()).toMatchObject({ type: 'message', data: 'from the zip', from: aliceId });
 
@@ -206,15 +244,35 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
 
     // $disconnect removes bob; the HTTP API's publish then reaches alice only.
     await recordFor('disconnect', () => handlers.disconnect!(eventFor(bobId, '$disconnect', 'DISCONNECT')));
-    const published = await recordFor('http', () => handlers.http!(httpApiPost('/messages', '{"data":"from http"}'), {}));
+    const published = await recordFor('http', () =>
+      handlers.http!(httpApiPost('/messages', '{"data":"from http"}'), {}),
+    );
     expect(published.statusCode).toBe(202);
     expect(JSON.parse(published.body)).toEqual({ delivered: 1, gone: 0, failed: 0 });
     expect(await alice.next()).toMatchObject({ data: 'from http', from: null });
 
     // The page and its configuration are served from the HTTP bundle.
-    const page = await handlers.http!(httpApiEvent({ rawPath: '/', requestContext: { ...httpApiEvent().requestContext, http: { ...httpApiEvent().requestContext.http, path: '/' } } }), {});
+    const page = await handlers.http!(
+      httpApiEvent({
+        rawPath: '/',
+        requestContext: {
+          ...httpApiEvent().requestContext,
+          http: { ...httpApiEvent().requestContext.http, path: '/' },
+        },
+      }),
+      {},
+    );
     expect(page.body).toContain('<title>Edge Relay chat</title>');
-    const config = await handlers.http!(httpApiEvent({ rawPath: '/config.json', requestContext: { ...httpApiEvent().requestContext, http: { ...httpApiEvent().requestContext.http, path: '/config.json' } } }), {});
+    const config = await handlers.http!(
+      httpApiEvent({
+        rawPath: '/config.json',
+        requestContext: {
+          ...httpApiEvent().requestContext,
+          http: { ...httpApiEvent().requestContext.http, path: '/config.json' },
+        },
+      }),
+      {},
+    );
     expect(JSON.parse(config.body)).toEqual({ websocketUrl: 'wss://example.execute-api.eu-west-1.amazonaws.com/ci' });
 
     // A publish when one recipient is gone exercises the HTTP function's prune path too.
@@ -226,7 +284,10 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
 
   it('each role grants exactly the AWS calls its function made: nothing missing, nothing unused', () => {
     for (const name of Object.keys(service.functions)) {
-      expect({ name, calls: grantedCalls(template, name, STAGE) }).toEqual({ name, calls: [...observed[name]!].sort() });
+      expect({ name, calls: grantedCalls(template, name, STAGE) }).toEqual({
+        name,
+        calls: [...observed[name]!].sort(),
+      });
     }
   });
 

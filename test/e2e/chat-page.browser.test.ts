@@ -1,11 +1,18 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevServer } from '../../src/local/dev-server.js';
 import { startTestServer } from '../helpers/dev-server.js';
 
 // Drives public/index.html + public/chat.js in a real headless Chromium against the local emulator.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 // Below vitest's 20 s test timeout, so a missing element fails with Playwright's own message.
 const WAIT_MS = 8_000;
 
@@ -47,7 +54,7 @@ describe('demo chat page in a browser', () => {
     await server?.close();
   });
 
-  it('relays a message between two tabs, marking it as mine only in the sender\'s tab', async () => {
+  it("relays a message between two tabs, marking it as mine only in the sender's tab", async () => {
     // Arrange: tab A connects first, so the connection the server gains is A's.
     const known = new Set(server.webSocketApi.connections.keys());
     const tabA = await openChat(server.httpUrl!);

@@ -8,7 +8,10 @@ describe('$connect decides the handshake (fixture service)', () => {
   let server: DevServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ configPath: resolve(import.meta.dirname, '../fixtures/guarded-service/serverless.yml'), http: false });
+    server = await startTestServer({
+      configPath: resolve(import.meta.dirname, '../fixtures/guarded-service/serverless.yml'),
+      http: false,
+    });
   });
   afterAll(() => server.close());
 

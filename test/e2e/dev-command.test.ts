@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +7,10 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 
 /** Runs `npm run dev`'s entry point (the same command, without npm's banner). */
-function dev(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function dev(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(TSX, ['src/local/dev.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -40,12 +43,19 @@ describe('npm run dev', () => {
     const httpUrl = /chat page and HTTP API\s+(http:\/\/\S+)/.exec(run.output())![1]!;
     const wsUrl = /WebSocket API\s+(ws:\/\/\S+)/.exec(run.output())![1]!;
 
-    expect((await (await fetch(`${httpUrl}/health`)).json())).toEqual({ status: 'ok' });
-    expect((await fetch(`${httpUrl}/config.json`).then((r) => r.json()))).toEqual({ websocketUrl: wsUrl });
+    expect(await (await fetch(`${httpUrl}/health`)).json()).toEqual({ status: 'ok' });
+    expect(await fetch(`${httpUrl}/config.json`).then((r) => r.json())).toEqual({ websocketUrl: wsUrl });
   });
 
-  it('--config runs another service\'s WebSocket functions', async () => {
-    const run = dev(['--config', 'test/conformance/fixtures/strict/serverless.yml', '--http-port', '0', '--ws-port', '0']);
+  it("--config runs another service's WebSocket functions", async () => {
+    const run = dev([
+      '--config',
+      'test/conformance/fixtures/strict/serverless.yml',
+      '--http-port',
+      '0',
+      '--ws-port',
+      '0',
+    ]);
     children.push(run.child);
 
     await waitFor(() => /routes/.test(run.output()));
@@ -64,8 +74,14 @@ describe('npm run dev', () => {
     children.push(run.child);
 
     expect(await run.exited).toBe(1);
-    const lines = run.output().trim().split('\n').filter((line) => line.startsWith('error'));
-    expect(lines).toEqual([`error: port ${port} is already in use: stop what uses it or choose another with WS_PORT or --ws-port`]);
+    const lines = run
+      .output()
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('error'));
+    expect(lines).toEqual([
+      `error: port ${port} is already in use: stop what uses it or choose another with WS_PORT or --ws-port`,
+    ]);
   });
 
   it('rejects a malformed port with a message naming the option', async () => {

@@ -1,4 +1,4 @@
-import { PutItemCommand, QueryCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevServer } from '../../src/local/dev-server.js';
 import { startTestServer } from '../helpers/dev-server.js';
@@ -11,7 +11,11 @@ describe('emulator end to end: chat through the real handlers, DynamoDB and @con
 
   beforeAll(async () => {
     server = await startTestServer();
-    dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: server.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    dynamo = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: server.dynamodbEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     tableName = server.service.functions.connect!.environment.CONNECTIONS_TABLE!;
   });
   afterAll(async () => {
@@ -20,11 +24,13 @@ describe('emulator end to end: chat through the real handlers, DynamoDB and @con
   });
 
   const roomMembers = async () => {
-    const { Items } = await dynamo.send(new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :room',
-      ExpressionAttributeValues: { ':room': { S: 'ROOM#default' } },
-    }));
+    const { Items } = await dynamo.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :room',
+        ExpressionAttributeValues: { ':room': { S: 'ROOM#default' } },
+      }),
+    );
     return (Items ?? []).map((item) => item.connectionId!.S!);
   };
 
@@ -83,11 +89,16 @@ describe('emulator end to end: chat through the real handlers, DynamoDB and @con
   it('a connection that vanished without $disconnect is pruned from the table by the next broadcast', async () => {
     // What a lost $disconnect leaves behind: a live-looking record with no socket.
     const expiresAt = String(Math.floor(Date.now() / 1000) + 3600);
-    for (const [pk, sk] of [['CONN#ghost0000000=', 'META'], ['ROOM#default', 'CONN#ghost0000000=']]) {
-      await dynamo.send(new PutItemCommand({
-        TableName: tableName,
-        Item: { pk: { S: pk! }, sk: { S: sk! }, connectionId: { S: 'ghost0000000=' }, expiresAt: { N: expiresAt } },
-      }));
+    for (const [pk, sk] of [
+      ['CONN#ghost0000000=', 'META'],
+      ['ROOM#default', 'CONN#ghost0000000='],
+    ]) {
+      await dynamo.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: { pk: { S: pk! }, sk: { S: sk! }, connectionId: { S: 'ghost0000000=' }, expiresAt: { N: expiresAt } },
+        }),
+      );
     }
     const client = await connectClient(server.wsUrl);
     expect(await roomMembers()).toContain('ghost0000000=');

@@ -1,7 +1,7 @@
 import { connect as tcpConnect } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../../src/local/dev-server.js';
+import { type DevServer, startDevServer } from '../../src/local/dev-server.js';
 import { connectClient, type TestClient } from '../helpers/ws-client.js';
 
 /** Emulator-only edges of the handshake, on the conformance probe service. */
@@ -13,7 +13,10 @@ describe('handshake edges', () => {
   beforeAll(async () => {
     server = await startDevServer({
       configPath: resolve(import.meta.dirname, '../conformance/fixtures/probe/serverless.yml'),
-      httpPort: 0, wsPort: 0, http: false, log: () => {},
+      httpPort: 0,
+      wsPort: 0,
+      http: false,
+      log: () => {},
     });
     watcher = await connectClient(`${server.wsUrl}/?token=allow`, { headers: { 'X-Probe': 'yes' } });
     watcher.send({ action: 'echo' });
@@ -25,11 +28,19 @@ describe('handshake edges', () => {
   });
 
   /** Sends a raw upgrade request and returns the status line, or '' if the server hung up. */
-  function rawHandshake(path: string, headers: Record<string, string>, { hangUpAfterMs }: { hangUpAfterMs?: number } = {}): Promise<string> {
+  function rawHandshake(
+    path: string,
+    headers: Record<string, string>,
+    { hangUpAfterMs }: { hangUpAfterMs?: number } = {},
+  ): Promise<string> {
     const { port } = new URL(server.wsUrl);
     return new Promise((resolvePromise) => {
       const socket = tcpConnect(Number(port), '127.0.0.1', () => {
-        const lines = [`GET ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+        const lines = [
+          `GET ${path} HTTP/1.1`,
+          `Host: 127.0.0.1:${port}`,
+          ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+        ];
         socket.write(`${lines.join('\r\n')}\r\n\r\n`);
         if (hangUpAfterMs !== undefined) setTimeout(() => socket.end(), hangUpAfterMs);
       });
@@ -43,7 +54,10 @@ describe('handshake edges', () => {
   const upgrade = { Upgrade: 'websocket', Connection: 'Upgrade', 'X-Probe': 'yes' };
 
   it('a handshake without a valid Sec-WebSocket-Key is refused with 400 before $connect runs', async () => {
-    const status = await rawHandshake(`/?token=allow&watcher=${watcherId}`, { ...upgrade, 'Sec-WebSocket-Version': '13' });
+    const status = await rawHandshake(`/?token=allow&watcher=${watcherId}`, {
+      ...upgrade,
+      'Sec-WebSocket-Version': '13',
+    });
     expect(status).toMatch(/^HTTP\/1.1 400/);
     // $connect never ran, so there is no record and no $disconnect for the watcher to see.
     await expect(watcher.next(500)).rejects.toThrow(/no frame/);

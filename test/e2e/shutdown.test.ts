@@ -1,6 +1,6 @@
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../src/local/dynamodb.js';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../src/local/dynamodb.js';
 import { startTestServer } from '../helpers/dev-server.js';
 import { connectClient } from '../helpers/ws-client.js';
 
@@ -10,7 +10,11 @@ describe('stopping the dev server', () => {
   beforeAll(async () => {
     // A DynamoDB that outlives the dev server, as DYNAMODB_ENDPOINT or --dynamodb-path would.
     dynamo = await startEmbeddedDynamo();
-    client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
   });
   afterAll(async () => {
     client.destroy();
@@ -21,9 +25,16 @@ describe('stopping the dev server', () => {
     const server = await startTestServer({ env: { ...process.env, DYNAMODB_ENDPOINT: dynamo.endpoint }, http: false });
     const table = server.service.functions.connect!.environment.CONNECTIONS_TABLE!;
     const clients = await Promise.all([1, 2, 3].map(() => connectClient(server.wsUrl)));
-    const members = async () => (await client.send(new QueryCommand({
-      TableName: table, KeyConditionExpression: 'pk = :r', ExpressionAttributeValues: { ':r': { S: 'ROOM#default' } },
-    }))).Items ?? [];
+    const members = async () =>
+      (
+        await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :r',
+            ExpressionAttributeValues: { ':r': { S: 'ROOM#default' } },
+          }),
+        )
+      ).Items ?? [];
     expect(await members()).toHaveLength(3);
 
     await server.close();

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { startDevServer, type DevServer, type DevServerOptions } from '../../src/local/dev-server.js';
+import { type DevServer, type DevServerOptions, startDevServer } from '../../src/local/dev-server.js';
 
 /** The project's own serverless.yml. */
 export const PROJECT_CONFIG = resolve(import.meta.dirname, '../../serverless.yml');

@@ -1,10 +1,20 @@
-import { ConnectionGoneError, type ConnectionRecord, type ConnectionStore, type Logger, type Member, type Sender } from '../../src/core/index.js';
+import {
+  ConnectionGoneError,
+  type ConnectionRecord,
+  type ConnectionStore,
+  type Logger,
+  type Member,
+  type Sender,
+} from '../../src/core/index.js';
 
 /** An in-memory ConnectionStore that pages like DynamoDB does. */
 export class FakeStore implements ConnectionStore {
   readonly connections = new Map<string, ConnectionRecord>();
   readonly rooms = new Map<string, Set<string>>();
-  constructor(private readonly pageSize = 2, private readonly nowSeconds = () => Math.floor(Date.now() / 1000)) {}
+  constructor(
+    private readonly pageSize = 2,
+    private readonly nowSeconds = () => Math.floor(Date.now() / 1000),
+  ) {}
 
   async add(connection: ConnectionRecord, room: string) {
     this.connections.set(connection.connectionId, connection);

@@ -35,7 +35,12 @@ export function scriptedServer(fallback: [number, Record<string, string>, string
     script,
     seen,
     /** Resolves with `http://127.0.0.1:<port><basePath>`. */
-    start: (basePath = '') => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}${basePath}`))),
+    start: (basePath = '') =>
+      new Promise<string>((resolve) =>
+        server.listen(0, '127.0.0.1', () =>
+          resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}${basePath}`),
+        ),
+      ),
     /** Forgets what was seen and what was left of the script, between tests. */
     reset() {
       seen.length = 0;

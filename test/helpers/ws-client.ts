@@ -34,34 +34,38 @@ export function connectClient(url: string, options: WebSocket.ClientOptions = {}
     });
     socket.on('close', (code, reason) => resolveClosed({ code, reason: reason.toString() }));
     socket.on('unexpected-response', (_request, response) => {
-      reject(Object.assign(new Error(`handshake refused with ${response.statusCode}`), { statusCode: response.statusCode }));
+      reject(
+        Object.assign(new Error(`handshake refused with ${response.statusCode}`), { statusCode: response.statusCode }),
+      );
       socket.terminate();
     });
     socket.on('error', reject);
-    socket.on('open', () => resolveClient({
-      socket,
-      pending: () => [...queue],
-      next(timeoutMs = 5000) {
-        if (queue.length > 0) return Promise.resolve(queue.shift());
-        return new Promise((resolveFrame, rejectFrame) => {
-          const timer = setTimeout(() => {
-            waiters.splice(waiters.indexOf(done), 1);
-            rejectFrame(new Error(`no frame within ${timeoutMs} ms`));
-          }, timeoutMs);
-          const done = (frame: unknown) => {
-            clearTimeout(timer);
-            resolveFrame(frame);
-          };
-          waiters.push(done);
-        });
-      },
-      send: (frame) => socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
-      closed,
-      async close() {
-        if (socket.readyState === WebSocket.CLOSED) return;
-        socket.close();
-        await closed;
-      },
-    }));
+    socket.on('open', () =>
+      resolveClient({
+        socket,
+        pending: () => [...queue],
+        next(timeoutMs = 5000) {
+          if (queue.length > 0) return Promise.resolve(queue.shift());
+          return new Promise((resolveFrame, rejectFrame) => {
+            const timer = setTimeout(() => {
+              waiters.splice(waiters.indexOf(done), 1);
+              rejectFrame(new Error(`no frame within ${timeoutMs} ms`));
+            }, timeoutMs);
+            const done = (frame: unknown) => {
+              clearTimeout(timer);
+              resolveFrame(frame);
+            };
+            waiters.push(done);
+          });
+        },
+        send: (frame) => socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
+        closed,
+        async close() {
+          if (socket.readyState === WebSocket.CLOSED) return;
+          socket.close();
+          await closed;
+        },
+      }),
+    );
   });
 }

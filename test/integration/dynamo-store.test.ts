@@ -1,4 +1,4 @@
-import { PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoStore, MEMBERS_PAGE_SIZE } from '../../src/aws/dynamo-store.js';
 import type { DynamoApi } from '../../src/aws/dynamodb-api.js';
@@ -20,7 +20,15 @@ async function collect(pages: AsyncIterable<Member[]>): Promise<string[][]> {
 
 /** The store runs on either DynamoDB client: both must behave the same. */
 const clients: [string, (dynamo: EmbeddedDynamo, sdk: DynamoDBClient) => DynamoApi][] = [
-  ['signed HTTP (default)', (dynamo) => createDynamoHttpApi({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })],
+  [
+    'signed HTTP (default)',
+    (dynamo) =>
+      createDynamoHttpApi({
+        region: 'us-east-1',
+        endpoint: dynamo.endpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+  ],
   ['SDK client', (_dynamo, sdk) => sdkDynamoApi(sdk)],
 ];
 
@@ -60,7 +68,13 @@ describe.each(clients)('DynamoDB connection store (dynalite) on the %s', (_name,
     const { Items } = await client.send(new ScanCommand({ TableName: tableName }));
     const meta = Items!.find((item) => item.pk?.S === 'CONN#m1');
 
-    expect(meta).toMatchObject({ sk: { S: 'META' }, sourceIp: { S: '198.51.100.7' }, connectedAt: { N: String(NOW) }, expiresAt: { N: String(LIVE) }, rooms: { SS: ['meta'] } });
+    expect(meta).toMatchObject({
+      sk: { S: 'META' },
+      sourceIp: { S: '198.51.100.7' },
+      connectedAt: { N: String(NOW) },
+      expiresAt: { N: String(LIVE) },
+      rooms: { SS: ['meta'] },
+    });
   });
 
   it('ignores expired items that TTL has not deleted yet', async () => {
@@ -74,10 +88,18 @@ describe.each(clients)('DynamoDB connection store (dynalite) on the %s', (_name,
     // Pad membership items so a handful of pages is reached with few writes.
     const padding = 'x'.repeat(300_000);
     for (let i = 0; i < 8; i++) {
-      await client.send(new PutItemCommand({
-        TableName: tableName,
-        Item: { pk: { S: 'ROOM#big' }, sk: { S: `CONN#p${i}` }, connectionId: { S: `p${i}` }, expiresAt: { N: String(LIVE) }, pad: { S: padding } },
-      }));
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            pk: { S: 'ROOM#big' },
+            sk: { S: `CONN#p${i}` },
+            connectionId: { S: `p${i}` },
+            expiresAt: { N: String(LIVE) },
+            pad: { S: padding },
+          },
+        }),
+      );
     }
 
     const pages = await collect(store.members('big'));
@@ -88,7 +110,11 @@ describe.each(clients)('DynamoDB connection store (dynalite) on the %s', (_name,
 
   it(`yields a large room in pages of at most ${MEMBERS_PAGE_SIZE} members, each member once`, async () => {
     const count = MEMBERS_PAGE_SIZE * 2 + 10;
-    await Promise.all(Array.from({ length: count }, (_, i) => store.add({ connectionId: `m${i}`, connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'crowd')));
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        store.add({ connectionId: `m${i}`, connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'crowd'),
+      ),
+    );
 
     const pages = await collect(store.members('crowd'));
 
@@ -97,11 +123,18 @@ describe.each(clients)('DynamoDB connection store (dynalite) on the %s', (_name,
   });
 
   it('a page read ahead that fails while the consumer is still delivering reaches the consumer, not the process', async () => {
-    await Promise.all(Array.from({ length: MEMBERS_PAGE_SIZE + 1 }, (_, i) => store.add({ connectionId: `f${i}`, connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'flaky')));
+    await Promise.all(
+      Array.from({ length: MEMBERS_PAGE_SIZE + 1 }, (_, i) =>
+        store.add({ connectionId: `f${i}`, connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'flaky'),
+      ),
+    );
     // DynamoDB failing on the second page only is a fault dynalite cannot produce: inject it.
     const real = api(dynamo, client);
     let queries = 0;
-    const failingSecondPage: DynamoApi = { ...real, query: (input) => (++queries === 2 ? Promise.reject(new Error('throttled for good')) : real.query(input)) };
+    const failingSecondPage: DynamoApi = {
+      ...real,
+      query: (input) => (++queries === 2 ? Promise.reject(new Error('throttled for good')) : real.query(input)),
+    };
     const flakyStore = createDynamoStore({ dynamo: failingSecondPage, tableName, clock: { now: () => NOW } });
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -125,10 +158,18 @@ describe.each(clients)('DynamoDB connection store (dynalite) on the %s', (_name,
   });
 
   it('removes a membership that outlived its record when told the room (a $connect that failed halfway)', async () => {
-    await client.send(new PutItemCommand({
-      TableName: tableName,
-      Item: { pk: { S: 'ROOM#orphans' }, sk: { S: 'CONN#orphan' }, connectionId: { S: 'orphan' }, connectedAt: { N: '0' }, expiresAt: { N: String(LIVE) } },
-    }));
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          pk: { S: 'ROOM#orphans' },
+          sk: { S: 'CONN#orphan' },
+          connectionId: { S: 'orphan' },
+          connectedAt: { N: '0' },
+          expiresAt: { N: String(LIVE) },
+        },
+      }),
+    );
 
     await store.remove('orphan', ['orphans']);
 
@@ -140,7 +181,10 @@ describe.each(clients)('DynamoDB connection store (dynalite) on the %s', (_name,
       await store.add({ connectionId: 'many', connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, `room${i}`);
     }
 
-    await store.remove('many', Array.from({ length: 30 }, (_, i) => `room${i}`));
+    await store.remove(
+      'many',
+      Array.from({ length: 30 }, (_, i) => `room${i}`),
+    );
 
     const { Items } = await client.send(new ScanCommand({ TableName: tableName }));
     expect(Items!.filter((item) => item.connectionId?.S === 'many')).toEqual([]);

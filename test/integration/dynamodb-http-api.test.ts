@@ -5,11 +5,17 @@ import { createDynamoHttpApi, defaultDynamoEndpoint } from '../../src/aws/dynamo
 import { sdkDynamoApi } from '../../src/aws/dynamodb-sdk-api.js';
 import type { EmbeddedDynamo } from '../../src/local/dynamodb.js';
 import { startTestDynamo } from '../helpers/dynamo.js';
-import { scriptedServer, type Answer } from '../helpers/scripted-server.js';
+import { type Answer, scriptedServer } from '../helpers/scripted-server.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 
-const awsJsonError = (status: number, type: string, message: string): Answer => () => [status, { 'content-type': 'application/x-amz-json-1.0' }, JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message })];
+const awsJsonError =
+  (status: number, type: string, message: string): Answer =>
+  () => [
+    status,
+    { 'content-type': 'application/x-amz-json-1.0' },
+    JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message }),
+  ];
 
 describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', () => {
   // A DynamoDB endpoint for the faults dynalite cannot produce (throttling, 5xx, resets).
@@ -28,7 +34,12 @@ describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', (
   });
 
   const lean = (maxAttempts = 3) => createDynamoHttpApi({ endpoint, region: 'eu-west-1', credentials, maxAttempts });
-  const query = { TableName: 'tbl', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'ROOM#a' } }, ProjectionExpression: 'connectionId' };
+  const query = {
+    TableName: 'tbl',
+    KeyConditionExpression: 'pk = :p',
+    ExpressionAttributeValues: { ':p': { S: 'ROOM#a' } },
+    ProjectionExpression: 'connectionId',
+  };
 
   it('sends the same operation, content type and JSON body as the SDK, signed for dynamodb', async () => {
     await sdkDynamoApi(sdkClient).query(query);
@@ -39,7 +50,9 @@ describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', (
     expect(viaLean!.headers['x-amz-target']).toBe(viaSdk!.headers['x-amz-target']);
     expect(viaLean!.headers['content-type']).toBe(viaSdk!.headers['content-type']);
     expect(JSON.parse(viaLean!.body.toString())).toEqual(JSON.parse(viaSdk!.body.toString()));
-    expect(viaLean!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=[^,]*x-amz-target[^,]*, Signature=[0-9a-f]{64}$/);
+    expect(viaLean!.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=[^,]*x-amz-target[^,]*, Signature=[0-9a-f]{64}$/,
+    );
   });
 
   it('retries throttling, a 5xx and a dropped connection, then returns the answer', async () => {
@@ -55,7 +68,9 @@ describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', (
   it('does not retry a client error, and names it as the SDK does', async () => {
     for (const api of [sdkDynamoApi(sdkClient), lean()]) {
       fake.script.push(awsJsonError(400, 'ValidationException', 'bad key'));
-      const error = await api.getItem({ TableName: 'tbl', Key: {} }).catch((e: unknown) => e) as Error & { $metadata: { httpStatusCode: number } };
+      const error = (await api.getItem({ TableName: 'tbl', Key: {} }).catch((e: unknown) => e)) as Error & {
+        $metadata: { httpStatusCode: number };
+      };
       expect(error.name).toBe('ValidationException');
       expect(error.message).toBe('bad key');
       expect(error.$metadata.httpStatusCode).toBe(400);
@@ -64,7 +79,11 @@ describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', (
   });
 
   it.each([
-    ['the header, `code` and `__type` disagree', { 'x-amzn-ErrorType': 'HeaderType' }, { __type: 'ns#TypeField', code: 'CodeField', message: 'm' }],
+    [
+      'the header, `code` and `__type` disagree',
+      { 'x-amzn-ErrorType': 'HeaderType' },
+      { __type: 'ns#TypeField', code: 'CodeField', message: 'm' },
+    ],
     ['the body has `Code` and `__type`', {}, { __type: 'ns#TypeField', Code: 'CodeField', message: 'm' }],
     ['only `code` and the header', { 'x-amzn-ErrorType': 'HeaderType' }, { code: 'CodeField', message: 'm' }],
     ['only the header', { 'x-amzn-ErrorType': 'HeaderType:http://internal' }, { message: 'm' }],
@@ -72,14 +91,16 @@ describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', (
     const names: string[] = [];
     for (const api of [sdkDynamoApi(sdkClient), lean(1)]) {
       fake.script.push(() => [400, { 'content-type': 'application/x-amz-json-1.0', ...headers }, JSON.stringify(body)]);
-      names.push((await api.getItem({ TableName: 'tbl', Key: {} }).catch((e: unknown) => e) as Error).name);
+      names.push(((await api.getItem({ TableName: 'tbl', Key: {} }).catch((e: unknown) => e)) as Error).name);
     }
     expect(names[1]).toBe(names[0]);
   });
 
   it('gives up after maxAttempts with the last error', async () => {
     fake.script.push(...Array.from({ length: 2 }, () => awsJsonError(400, 'ThrottlingException', 'still busy')));
-    const error = await lean(2).query(query).catch((e: unknown) => e) as Error;
+    const error = (await lean(2)
+      .query(query)
+      .catch((e: unknown) => e)) as Error;
     expect(error.name).toBe('ThrottlingException');
     expect(error.message).toBe('still busy');
     expect(fake.seen).toHaveLength(2);
@@ -87,12 +108,14 @@ describe('the signed HTTP DynamoDB client speaks the protocol the SDK speaks', (
 
   it('names a non-JSON 5xx InternalServerError', async () => {
     fake.script.push(() => [500, {}, '<html>oops</html>']);
-    const error = await lean(1).query(query).catch((e: unknown) => e) as Error & { $metadata: { httpStatusCode: number } };
+    const error = (await lean(1)
+      .query(query)
+      .catch((e: unknown) => e)) as Error & { $metadata: { httpStatusCode: number } };
     expect(error.name).toBe('InternalServerError');
     expect(error.$metadata.httpStatusCode).toBe(500);
   });
 
-  it('defaults to the region\'s public endpoint', () => {
+  it("defaults to the region's public endpoint", () => {
     expect(defaultDynamoEndpoint('eu-west-1')).toBe('https://dynamodb.eu-west-1.amazonaws.com');
     expect(defaultDynamoEndpoint('cn-north-1')).toBe('https://dynamodb.cn-north-1.amazonaws.com.cn');
     expect(defaultDynamoEndpoint('eusc-de-east-1')).toBe('https://dynamodb.eusc-de-east-1.amazonaws.eu');
@@ -107,7 +130,14 @@ describe('the signed HTTP DynamoDB client against dynalite fails as the SDK clie
 
   beforeAll(async () => {
     ({ dynamo, client: sdkClient, tableName } = await startTestDynamo());
-    apis = [sdkDynamoApi(sdkClient), createDynamoHttpApi({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })];
+    apis = [
+      sdkDynamoApi(sdkClient),
+      createDynamoHttpApi({
+        region: 'us-east-1',
+        endpoint: dynamo.endpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    ];
   });
   afterAll(async () => {
     sdkClient.destroy();
@@ -118,7 +148,9 @@ describe('the signed HTTP DynamoDB client against dynalite fails as the SDK clie
     ['a missing table', () => ({ TableName: 'no-such-table', Key: { pk: { S: 'a' }, sk: { S: 'b' } } })],
     ['a key missing its sort key', () => ({ TableName: tableName, Key: { pk: { S: 'a' } } })],
   ])('%s: same error name, status and message', async (_case, input) => {
-    const [viaSdk, viaLean] = await Promise.all(apis.map((api) => api.getItem(input()).catch((e: unknown) => e))) as (Error & { $metadata: { httpStatusCode: number } })[];
+    const [viaSdk, viaLean] = (await Promise.all(
+      apis.map((api) => api.getItem(input()).catch((e: unknown) => e)),
+    )) as (Error & { $metadata: { httpStatusCode: number } })[];
     expect(viaLean!.name).toBe(viaSdk!.name);
     expect(viaLean!.name).toMatch(/Exception$/);
     expect(viaLean!.message).toBe(viaSdk!.message);

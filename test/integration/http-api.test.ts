@@ -37,7 +37,12 @@ describe('HTTP API through Fastify inject', () => {
   ])('POST /messages with %s is a 400 naming the problem and sends nothing', async (_name, payload, message) => {
     const before = sender.sent.length;
 
-    const response = await app.inject({ method: 'POST', url: '/messages', payload, headers: { 'content-type': 'application/json' } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/messages',
+      payload,
+      headers: { 'content-type': 'application/json' },
+    });
 
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: 'bad_request', message: expect.stringMatching(message) });
@@ -53,12 +58,22 @@ describe('HTTP API through Fastify inject', () => {
   });
 
   it('POST /messages accepts the JSON content type in any case', async () => {
-    const response = await app.inject({ method: 'POST', url: '/messages', payload: '{"data":1}', headers: { 'content-type': 'Application/JSON; charset=UTF-8' } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/messages',
+      payload: '{"data":1}',
+      headers: { 'content-type': 'Application/JSON; charset=UTF-8' },
+    });
     expect(response.statusCode).toBe(202);
   });
 
   it('POST /messages with another content type is a 415', async () => {
-    const response = await app.inject({ method: 'POST', url: '/messages', payload: 'data=1', headers: { 'content-type': 'text/plain' } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/messages',
+      payload: 'data=1',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(response.statusCode).toBe(415);
   });
 
@@ -66,23 +81,37 @@ describe('HTTP API through Fastify inject', () => {
     const page = await app.inject({ method: 'GET', url: '/' });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<title>Edge Relay chat</title>');
-    expect((await app.inject({ method: 'GET', url: '/config.json' })).json()).toEqual({ websocketUrl: 'wss://example.test/prod' });
+    expect((await app.inject({ method: 'GET', url: '/config.json' })).json()).toEqual({
+      websocketUrl: 'wss://example.test/prod',
+    });
   });
 });
 
 describe('POST /messages with a publish token', () => {
-  const relay = createRelay({ store: new FakeStore(), sender: new FakeSender(), clock: { now: () => Date.now() }, logger: recordingLogger() });
+  const relay = createRelay({
+    store: new FakeStore(),
+    sender: new FakeSender(),
+    clock: { now: () => Date.now() },
+    logger: recordingLogger(),
+  });
   const app = buildHttpApi({ relay, websocketUrl: 'wss://example.test/prod', publishToken: 's3cret' });
   afterAll(() => app.close());
-  const publish = (authorization?: string) => app.inject({
-    method: 'POST', url: '/messages', payload: { data: 1 }, headers: authorization ? { authorization } : {},
-  });
+  const publish = (authorization?: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/messages',
+      payload: { data: 1 },
+      headers: authorization ? { authorization } : {},
+    });
 
-  it.each([[undefined], ['Bearer wrong!'], ['s3cret'], ['Bearer s3cre']])('refuses %s with 401 and sends nothing', async (authorization) => {
-    const response = await publish(authorization);
-    expect(response.statusCode).toBe(401);
-    expect(response.json().message).toMatch(/Bearer/);
-  });
+  it.each([[undefined], ['Bearer wrong!'], ['s3cret'], ['Bearer s3cre']])(
+    'refuses %s with 401 and sends nothing',
+    async (authorization) => {
+      const response = await publish(authorization);
+      expect(response.statusCode).toBe(401);
+      expect(response.json().message).toMatch(/Bearer/);
+    },
+  );
 
   it('accepts the right bearer token', async () => {
     expect((await publish('Bearer s3cret')).statusCode).toBe(202);

@@ -1,18 +1,31 @@
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FunctionTimeoutError, loadFunction, type LocalFunction } from '../../src/local/lambda-runtime.js';
+import { FunctionTimeoutError, type LocalFunction, loadFunction } from '../../src/local/lambda-runtime.js';
 import type { FunctionDefinition } from '../../src/local/serverless-config.js';
 
 const serviceDir = resolve(import.meta.dirname, '../fixtures/sandbox');
 
 function definition(handler: string, timeoutSeconds = 2): FunctionDefinition {
-  return { name: 'probe', deployedName: 'svc-dev-probe', handler, timeoutSeconds, memorySize: 128, environment: {}, servesHttp: false };
+  return {
+    name: 'probe',
+    deployedName: 'svc-dev-probe',
+    handler,
+    timeoutSeconds,
+    memorySize: 128,
+    environment: {},
+    servesHttp: false,
+  };
 }
 
 describe('Lambda-like sandboxes (worker threads)', () => {
   const loaded: LocalFunction[] = [];
   const load = async (handler: string, maxConcurrency = 2, timeoutSeconds = 5) => {
-    const fn = await loadFunction(definition(handler, timeoutSeconds), { serviceDir, region: 'us-east-1', baseEnv: {}, maxConcurrency });
+    const fn = await loadFunction(definition(handler, timeoutSeconds), {
+      serviceDir,
+      region: 'us-east-1',
+      baseEnv: {},
+      maxConcurrency,
+    });
     loaded.push(fn);
     return fn;
   };
@@ -45,7 +58,7 @@ describe('Lambda-like sandboxes (worker threads)', () => {
     await expect(fn.invoke({})).rejects.toThrow(/exited with code 3/);
   });
 
-  it('a timed-out invocation fails with Lambda\'s message and its sandbox is discarded', async () => {
+  it("a timed-out invocation fails with Lambda's message and its sandbox is discarded", async () => {
     const fn = await load('handlers.sleep', 1, 0.3);
     await expect(fn.invoke({ ms: 2_000 })).rejects.toThrow(FunctionTimeoutError);
     expect(await fn.invoke({ ms: 1 })).toEqual({ slept: 1 });

@@ -4,7 +4,10 @@ import { TABLE_LAYOUT } from '../../src/aws/dynamo-store.js';
 import { loadServiceDefinition } from '../../src/local/serverless-config.js';
 
 describe('infra/connections-table.yml', () => {
-  const service = loadServiceDefinition(resolve(import.meta.dirname, '../../serverless.yml'), { stage: 'prod', env: {} });
+  const service = loadServiceDefinition(resolve(import.meta.dirname, '../../serverless.yml'), {
+    stage: 'prod',
+    env: {},
+  });
   const table = service.tables.find((t) => t.logicalId === 'ConnectionsTable')!;
   const p = table.properties as any;
 

@@ -3,8 +3,10 @@ import { decide, missingIdentitySource } from '../../src/local/authorizer.js';
 import { websocketEvent } from '../fixtures/websocket-event.js';
 
 const ARN = 'arn:aws:execute-api:us-east-1:000000000000:local/dev/$connect';
-const policy = (Effect: string, Resource: string | string[], Action: string | string[] = 'execute-api:Invoke') =>
-  ({ principalId: 'u', policyDocument: { Version: '2012-10-17', Statement: [{ Effect, Action, Resource }] } });
+const policy = (Effect: string, Resource: string | string[], Action: string | string[] = 'execute-api:Invoke') => ({
+  principalId: 'u',
+  policyDocument: { Version: '2012-10-17', Statement: [{ Effect, Action, Resource }] },
+});
 
 describe('authorizer decisions', () => {
   it.each([
@@ -23,7 +25,12 @@ describe('authorizer decisions', () => {
   });
 
   it('Deny wins over Allow', () => {
-    const result = { principalId: 'u', policyDocument: { Statement: [...policy('Allow', '*').policyDocument.Statement, ...policy('Deny', ARN).policyDocument.Statement] } };
+    const result = {
+      principalId: 'u',
+      policyDocument: {
+        Statement: [...policy('Allow', '*').policyDocument.Statement, ...policy('Deny', ARN).policyDocument.Statement],
+      },
+    };
     expect(decide({ result }, ARN)).toMatchObject({ allowed: false, statusCode: 403 });
   });
 
@@ -31,18 +38,23 @@ describe('authorizer decisions', () => {
     expect(decide({ error: new Error('Unauthorized') }, ARN)).toMatchObject({ statusCode: 401 });
     expect(decide({ error: new Error('boom') }, ARN)).toMatchObject({ statusCode: 500 });
     expect(decide({ result: { statusCode: 200 } }, ARN)).toMatchObject({ statusCode: 500 });
-    expect(decide({ result: { ...policy('Allow', ARN), context: { nested: { no: 1 } } } }, ARN)).toMatchObject({ statusCode: 500 });
+    expect(decide({ result: { ...policy('Allow', ARN), context: { nested: { no: 1 } } } }, ARN)).toMatchObject({
+      statusCode: 500,
+    });
   });
 
   it('passes principalId and context on', () => {
     expect(decide({ result: { ...policy('Allow', ARN), context: { role: 'r', n: 1 } } }, ARN)).toEqual({
-      allowed: true, authorizer: { role: 'r', n: 1, principalId: 'u' },
+      allowed: true,
+      authorizer: { role: 'r', n: 1, principalId: 'u' },
     });
   });
 
   it('finds missing identity sources', () => {
     const event = websocketEvent({ headers: { Auth: 'x' }, queryStringParameters: { token: '' } });
     expect(missingIdentitySource(['route.request.header.auth'], event)).toBeUndefined();
-    expect(missingIdentitySource(['route.request.header.Auth', 'route.request.querystring.token'], event)).toBe('route.request.querystring.token');
+    expect(missingIdentitySource(['route.request.header.Auth', 'route.request.querystring.token'], event)).toBe(
+      'route.request.querystring.token',
+    );
   });
 });

@@ -3,8 +3,15 @@ import { parseDevOptions, UsageError } from '../../src/local/cli-options.js';
 
 describe('npm run dev options', () => {
   it('reads ports from flags before the environment, and limits from flags', () => {
-    const options = parseDevOptions(['--ws-port', '4001', '--idle-timeout', '30', '--max-frame-bytes', '65536'], { HTTP_PORT: '4000', WS_PORT: '9' })!;
-    expect(options).toMatchObject({ httpPort: 4000, wsPort: 4001, limits: { idleTimeoutSeconds: 30, maxFrameBytes: 65536 } });
+    const options = parseDevOptions(['--ws-port', '4001', '--idle-timeout', '30', '--max-frame-bytes', '65536'], {
+      HTTP_PORT: '4000',
+      WS_PORT: '9',
+    })!;
+    expect(options).toMatchObject({
+      httpPort: 4000,
+      wsPort: 4001,
+      limits: { idleTimeoutSeconds: 30, maxFrameBytes: 65536 },
+    });
   });
 
   it.each([

@@ -9,15 +9,22 @@ describe('emulated API Gateway events', () => {
     expect(clfTime(Date.UTC(2024, 1, 9, 7, 5, 3))).toBe('09/Feb/2024:07:05:03 +0000');
   });
 
-  it('$connect carries headers in the client\'s case, and query strings only when present', () => {
-    const withQuery = connectEvent(api, connection, { rawHeaders: ['Host', 'x', 'X-Multi', 'a', 'X-Multi', 'b'], query: 'token=1&tag=a&tag=b' });
+  it("$connect carries headers in the client's case, and query strings only when present", () => {
+    const withQuery = connectEvent(api, connection, {
+      rawHeaders: ['Host', 'x', 'X-Multi', 'a', 'X-Multi', 'b'],
+      query: 'token=1&tag=a&tag=b',
+    });
     const withoutQuery = connectEvent(api, connection, { rawHeaders: [], query: '' });
 
     expect(withQuery.headers).toEqual({ Host: 'x', 'X-Multi': 'b' });
     expect(withQuery.multiValueHeaders).toEqual({ Host: ['x'], 'X-Multi': ['a', 'b'] });
     expect(withQuery.queryStringParameters).toEqual({ token: '1', tag: 'b' });
     expect(withQuery.multiValueQueryStringParameters).toEqual({ token: ['1'], tag: ['a', 'b'] });
-    expect(withQuery.requestContext).toMatchObject({ routeKey: '$connect', eventType: 'CONNECT', connectedAt: connection.connectedAt });
+    expect(withQuery.requestContext).toMatchObject({
+      routeKey: '$connect',
+      eventType: 'CONNECT',
+      connectedAt: connection.connectedAt,
+    });
     expect(withQuery.requestContext.messageId).toBeUndefined();
     expect('queryStringParameters' in withoutQuery).toBe(false);
   });
@@ -31,6 +38,10 @@ describe('emulated API Gateway events', () => {
 
   it('$disconnect reports the close code and reason', () => {
     const event = disconnectEvent(api, connection, 1001, 'Going away');
-    expect(event.requestContext).toMatchObject({ eventType: 'DISCONNECT', disconnectStatusCode: 1001, disconnectReason: 'Going away' });
+    expect(event.requestContext).toMatchObject({
+      eventType: 'DISCONNECT',
+      disconnectStatusCode: 1001,
+      disconnectReason: 'Going away',
+    });
   });
 });

@@ -16,7 +16,11 @@ describe('fanOut', () => {
     const members = Array.from({ length: 50 }, (_, i) => old(`c${i}`));
 
     const result = await fanOut('r', pages(members.slice(0, 20), members.slice(20)), 'payload', {
-      sender, store: new FakeStore(), logger: recordingLogger(), clock, concurrency: 4,
+      sender,
+      store: new FakeStore(),
+      logger: recordingLogger(),
+      clock,
+      concurrency: 4,
     });
 
     expect(result).toEqual({ delivered: 50, gone: 0, failed: 0 });
@@ -29,7 +33,13 @@ describe('fanOut', () => {
     sender.gone.add('b');
     const store = new FakeStore();
 
-    const result = await fanOut('lobby', pages([old('a'), old('b'), old('c')]), 'x', { sender, store, logger: recordingLogger(), clock, concurrency: 2 });
+    const result = await fanOut('lobby', pages([old('a'), old('b'), old('c')]), 'x', {
+      sender,
+      store,
+      logger: recordingLogger(),
+      clock,
+      concurrency: 2,
+    });
 
     expect(result).toEqual({ delivered: 2, gone: 1, failed: 0 });
     expect(store.removed).toEqual([{ connectionId: 'b', rooms: ['lobby'] }]);
@@ -40,7 +50,13 @@ describe('fanOut', () => {
     sender.gone.add('new');
     const store = new FakeStore();
 
-    const result = await fanOut('r', pages([{ connectionId: 'new', connectedAt: NOW - 50 }]), 'x', { sender, store, logger: recordingLogger(), clock, concurrency: 2 });
+    const result = await fanOut('r', pages([{ connectionId: 'new', connectedAt: NOW - 50 }]), 'x', {
+      sender,
+      store,
+      logger: recordingLogger(),
+      clock,
+      concurrency: 2,
+    });
 
     expect(result).toEqual({ delivered: 0, gone: 1, failed: 0 });
     expect(store.removed).toEqual([]);
@@ -52,7 +68,13 @@ describe('fanOut', () => {
     const store = new FakeStore();
     const logger = recordingLogger();
 
-    const result = await fanOut('r', pages([old('a'), old('b')]), 'x', { sender, store, logger, clock, concurrency: 8 });
+    const result = await fanOut('r', pages([old('a'), old('b')]), 'x', {
+      sender,
+      store,
+      logger,
+      clock,
+      concurrency: 8,
+    });
 
     expect(result).toEqual({ delivered: 1, gone: 0, failed: 1 });
     expect(store.removed).toEqual([]);
@@ -62,9 +84,20 @@ describe('fanOut', () => {
   it('frees the slot of a delivery whose failure could not even be logged, so the broadcast still finishes', async () => {
     const sender = new FakeSender();
     sender.failing.add('a');
-    const logger = { ...recordingLogger(), warn: () => { throw new Error('log sink down'); } };
+    const logger = {
+      ...recordingLogger(),
+      warn: () => {
+        throw new Error('log sink down');
+      },
+    };
 
-    const result = await fanOut('r', pages([old('a'), old('b'), old('c')]), 'x', { sender, store: new FakeStore(), logger, clock, concurrency: 1 });
+    const result = await fanOut('r', pages([old('a'), old('b'), old('c')]), 'x', {
+      sender,
+      store: new FakeStore(),
+      logger,
+      clock,
+      concurrency: 1,
+    });
 
     expect(result).toEqual({ delivered: 2, gone: 0, failed: 1 });
   });
@@ -76,7 +109,13 @@ describe('fanOut', () => {
       throw new Error('Query failed');
     }
 
-    const outcome = fanOut('r', failingPages(), 'x', { sender, store: new FakeStore(), logger: recordingLogger(), clock, concurrency: 8 });
+    const outcome = fanOut('r', failingPages(), 'x', {
+      sender,
+      store: new FakeStore(),
+      logger: recordingLogger(),
+      clock,
+      concurrency: 8,
+    });
 
     await expect(outcome).rejects.toThrow('Query failed');
     expect(sender.sent.map((s) => s.connectionId).sort()).toEqual(['a', 'b']);
@@ -87,9 +126,19 @@ describe('fanOut', () => {
     const sender = new FakeSender();
     sender.gone.add('a');
     const logger = recordingLogger();
-    const store = { remove: async () => { throw new Error('table busy'); } };
+    const store = {
+      remove: async () => {
+        throw new Error('table busy');
+      },
+    };
 
-    const result = await fanOut('r', pages([old('a'), old('b')]), 'x', { sender, store, logger, clock, concurrency: 8 });
+    const result = await fanOut('r', pages([old('a'), old('b')]), 'x', {
+      sender,
+      store,
+      logger,
+      clock,
+      concurrency: 8,
+    });
 
     expect(result).toEqual({ delivered: 1, gone: 1, failed: 0 });
     expect(logger.lines[0]?.message).toBe('could not prune gone connection');

@@ -3,7 +3,10 @@ import { InvalidMessageError, parseClientFrame } from '../../src/core/index.js';
 
 describe('parseClientFrame', () => {
   it('accepts a sendmessage frame with any JSON data', () => {
-    expect(parseClientFrame('{"action":"sendmessage","data":{"text":"hi"}}')).toEqual({ action: 'sendmessage', data: { text: 'hi' } });
+    expect(parseClientFrame('{"action":"sendmessage","data":{"text":"hi"}}')).toEqual({
+      action: 'sendmessage',
+      data: { text: 'hi' },
+    });
     expect(parseClientFrame('{"action":"sendmessage","data":null}').data).toBeNull();
     expect(parseClientFrame('{"action":"sendmessage","data":[1,2]}').data).toEqual([1, 2]);
   });

@@ -8,12 +8,18 @@ function setUp() {
   const store = new FakeStore(2, () => Math.floor(NOW / 1000));
   const sender = new FakeSender();
   let counter = 0;
-  const relay = createRelay({ store, sender, clock: { now: () => NOW }, logger: recordingLogger(), newId: () => `m${++counter}` });
+  const relay = createRelay({
+    store,
+    sender,
+    clock: { now: () => NOW },
+    logger: recordingLogger(),
+    newId: () => `m${++counter}`,
+  });
   return { store, sender, relay };
 }
 
 describe('createRelay', () => {
-  it('connect records the connection in the default room with a TTL beyond API Gateway\'s 2 hours', async () => {
+  it("connect records the connection in the default room with a TTL beyond API Gateway's 2 hours", async () => {
     const { store, relay } = setUp();
 
     await relay.connect({ connectionId: 'a', sourceIp: '203.0.113.9' });
@@ -42,7 +48,9 @@ describe('createRelay', () => {
     const outcome = await relay.message('a', '{"action":"dance"}');
 
     expect(outcome).toEqual({ kind: 'rejected', code: 'unknown_action' });
-    expect(sender.framesFor('a')).toEqual([{ type: 'error', code: 'unknown_action', message: expect.stringContaining('dance') }]);
+    expect(sender.framesFor('a')).toEqual([
+      { type: 'error', code: 'unknown_action', message: expect.stringContaining('dance') },
+    ]);
     expect(sender.framesFor('b')).toEqual([]);
   });
 
@@ -60,11 +68,16 @@ describe('createRelay', () => {
     const { sender, relay } = setUp();
     for (const id of ['a', 'b']) await relay.connect({ connectionId: id, sourceIp: '::1' });
 
-    const outcome = await relay.message('a', JSON.stringify({ action: 'sendmessage', data: 'x'.repeat(128 * 1024 - 40) }));
+    const outcome = await relay.message(
+      'a',
+      JSON.stringify({ action: 'sendmessage', data: 'x'.repeat(128 * 1024 - 40) }),
+    );
 
     expect(outcome).toEqual({ kind: 'rejected', code: 'message_too_large' });
     expect(sender.framesFor('b')).toEqual([]);
-    expect(sender.framesFor('a')).toEqual([{ type: 'error', code: 'message_too_large', message: expect.stringMatching(/limit is 131072/) }]);
+    expect(sender.framesFor('a')).toEqual([
+      { type: 'error', code: 'message_too_large', message: expect.stringMatching(/limit is 131072/) },
+    ]);
     await expect(relay.publish('y'.repeat(200 * 1024))).rejects.toThrow(/limit is 131072/);
   });
 

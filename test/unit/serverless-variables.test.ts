@@ -2,11 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveVariables, VariableError } from '../../src/local/serverless-variables.js';
-import { parseCloudFormationYaml } from '../../src/local/cloudformation-yaml.js';
 import { resolveIntrinsics } from '../../src/local/cloudformation-intrinsics.js';
+import { parseCloudFormationYaml } from '../../src/local/cloudformation-yaml.js';
+import { resolveVariables, VariableError } from '../../src/local/serverless-variables.js';
 
-const sources = (options: Record<string, string> = {}, env: Record<string, string> = {}) => ({ serviceDir: tmpdir(), options, env });
+const sources = (options: Record<string, string> = {}, env: Record<string, string> = {}) => ({
+  serviceDir: tmpdir(),
+  options,
+  env,
+});
 
 describe('serverless.yml variables', () => {
   it('resolves self, sls:stage, opt and env with fallbacks, innermost first', () => {
@@ -21,16 +25,25 @@ describe('serverless.yml variables', () => {
     };
 
     expect(resolveVariables(config, sources({ stage: 'prod' }))).toMatchObject({
-      table: 'svc-prod', chosen: 'prod-name', region: 'eu-west-1', count: 3,
+      table: 'svc-prod',
+      chosen: 'prod-name',
+      region: 'eu-west-1',
+      count: 3,
     });
-    expect(resolveVariables(config, sources({}, { REGION: 'ap-south-1' }))).toMatchObject({ table: 'svc-dev', region: 'ap-south-1' });
+    expect(resolveVariables(config, sources({}, { REGION: 'ap-south-1' }))).toMatchObject({
+      table: 'svc-dev',
+      region: 'ap-south-1',
+    });
   });
 
   it('includes files with ${file(...)} and resolves variables inside them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'svc-'));
     writeFileSync(join(dir, 'part.yml'), 'Name: ${self:service}-table\nArn: !GetAtt Table.Arn\n');
 
-    const config = resolveVariables({ service: 's', part: '${file(part.yml)}', name: '${file(./part.yml):Name}' }, { ...sources(), serviceDir: dir });
+    const config = resolveVariables(
+      { service: 's', part: '${file(part.yml)}', name: '${file(./part.yml):Name}' },
+      { ...sources(), serviceDir: dir },
+    );
 
     expect(config.part).toEqual({ Name: 's-table', Arn: { 'Fn::GetAtt': ['Table', 'Arn'] } });
     expect(config.name).toBe('s-table');
@@ -49,7 +62,9 @@ describe('serverless.yml variables', () => {
 
 describe('CloudFormation references, resolved locally', () => {
   const stack = {
-    region: 'us-east-1', stackName: 's-dev', accountId: '000000000000',
+    region: 'us-east-1',
+    stackName: 's-dev',
+    accountId: '000000000000',
     resources: { Table: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'my-table' } } },
     emulated: { WebsocketsApi: 'local' },
   };
@@ -76,14 +91,20 @@ sub: !Sub 'table \${Table} in \${AWS::Region} \${!Literal}'
 
 describe('strings that are not Serverless variables', () => {
   it('leaves CloudFormation Sub placeholders and selection expressions alone', () => {
-    const config = { sub: 'arn:${AWS::Region}:${AWS::AccountId}:${WebsocketsApi}/${Table.Arn}', expr: '${request.body.action}', stage: '${sls:stage}' };
+    const config = {
+      sub: 'arn:${AWS::Region}:${AWS::AccountId}:${WebsocketsApi}/${Table.Arn}',
+      expr: '${request.body.action}',
+      stage: '${sls:stage}',
+    };
     expect(resolveVariables(config, sources({ stage: 'x' }))).toEqual({ ...config, stage: 'x' });
   });
 });
 
 describe('variable precedence and resolved values', () => {
   it('${sls:stage} follows --stage before provider.stage, as the framework does', () => {
-    expect(resolveVariables({ provider: { stage: 'prod' }, s: '${sls:stage}' }, sources({ stage: 'local' })).s).toBe('local');
+    expect(resolveVariables({ provider: { stage: 'prod' }, s: '${sls:stage}' }, sources({ stage: 'local' })).s).toBe(
+      'local',
+    );
     expect(resolveVariables({ provider: { stage: 'prod' }, s: '${sls:stage}' }, sources()).s).toBe('prod');
   });
 
