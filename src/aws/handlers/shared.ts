@@ -1,7 +1,7 @@
-import type { Relay } from '../core/index.js';
-import { createRelayFactory } from './clients.js';
-import { loadConfig, managementEndpointFor, type RelayConfig } from './config.js';
-import type { WebSocketEvent, WebSocketRequestContext, WebSocketResult } from './websocket-event.js';
+import type { Relay } from '../../core/index.js';
+import { createRelayFactory } from '../clients.js';
+import { loadConfig, managementEndpointFor, type RelayConfig } from '../config.js';
+import type { WebSocketEvent, WebSocketRequestContext, WebSocketResult } from '../websocket-event.js';
 
 /**
  * Lambda entry points of the WebSocket API (composition root). serverless.yml names them;

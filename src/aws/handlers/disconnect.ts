@@ -1,0 +1,4 @@
+import { disconnect } from './shared.js';
+
+/** $disconnect entry point (serverless.yml: src/aws/handlers/disconnect.handler). */
+export const handler = disconnect;

@@ -1,0 +1,4 @@
+import { message } from './shared.js';
+
+/** sendmessage and $default entry point (serverless.yml: src/aws/handlers/message.handler). */
+export const handler = message;
