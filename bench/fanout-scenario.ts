@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { SEND_MESSAGE_ACTION } from '../src/core/index.js';
-import type { MemoryReport } from '../src/local/dev-server.js';
+import type { MemoryReport } from '../src/local/memory-probe.js';
 import type { BenchTarget } from './targets.js';
 
 /** One closed-loop fan-out run: N clients, M broadcasts, each sent once all have the previous. */

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { MemoryReport } from '../src/local/dev-server.js';
+import type { MemoryReport } from '../src/local/memory-probe.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 

@@ -1,10 +1,11 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { RelayError } from '../core/index.js';
 import { DEV_DEFAULTS, MAX_TIMER_MS } from './dev-defaults.js';
 import type { DevServerOptions } from './dev-server.js';
 import { AWS_LIMITS } from './limits.js';
 
 /** Bad command-line input; the message names the option. */
-export class UsageError extends Error {}
+export class UsageError extends RelayError {}
 
 export const USAGE = `Usage: npm run dev -- [options]
 

@@ -5,10 +5,16 @@ import { createRelayFactory } from '../aws/clients.js';
 import { loadConfig } from '../aws/config.js';
 import { buildHttpApi } from '../aws/http-api.js';
 import { DEV_DEFAULTS } from './dev-defaults.js';
-import { createDeclaredTables, type EmbeddedDynamo, startEmbeddedDynamo } from './dynamodb.js';
+import {
+  createDeclaredTables,
+  type EmbeddedDynamo,
+  type EmbeddedDynamoOptions,
+  startEmbeddedDynamo,
+} from './dynamodb.js';
+import { PortInUseError } from './errors.js';
 import { type LocalFunction, loadFunction } from './lambda-runtime.js';
 import { AWS_LIMITS, type EmulatorLimits } from './limits.js';
-import { retainedBytesAfterGc } from './retained-memory.mjs';
+import { createMemoryProbes, type MemoryReport } from './memory-probe.js';
 import { loadServiceDefinition, type ServiceDefinition } from './serverless-config.js';
 import { createWebSocketApi, type WebSocketApi } from './websocket-api.js';
 
@@ -39,24 +45,12 @@ export interface DevServer {
   service: ServiceDefinition;
   webSocketApi: WebSocketApi;
   close(): Promise<void>;
-  /** A full garbage collection here and in every sandbox; reports what is still held. */
+  /** A full garbage collection here and in every thread (sandboxes, DynamoDB); what is still held. */
   collectGarbage(): Promise<MemoryReport>;
 }
 
-/** Memory after a full collection: what the emulator and its sandboxes really keep. */
-export interface MemoryReport {
-  rssBytes: number;
-  /** Heap and external memory still in use: this thread, every sandbox, the embedded DynamoDB. */
-  retainedBytes: number;
-}
-
-/** A port already taken; the message names the port and the setting that changes it. */
-export class PortInUseError extends Error {
-  constructor(port: number, setting: string) {
-    super(`port ${port} is already in use: stop what uses it or choose another with ${setting}`);
-    this.name = 'PortInUseError';
-  }
-}
+export { PortInUseError } from './errors.js';
+export type { MemoryReport } from './memory-probe.js';
 
 /** The emulated API Gateway id; `!Ref WebsocketsApi` resolves to it. */
 const LOCAL_API_ID = 'local';
@@ -72,6 +66,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const host = options.host ?? DEV_DEFAULTS.host;
   const log = options.log ?? ((message: string) => console.log(message));
   const limits = { ...AWS_LIMITS, ...options.limits };
+  const memory = createMemoryProbes();
   const closers: (() => Promise<void>)[] = [];
   let closing: Promise<void> | undefined;
   // Last started, first stopped: sockets (and their $disconnects) before functions and DynamoDB.
@@ -88,7 +83,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     });
 
     const externalDynamo = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB;
-    const embedded = externalDynamo ? undefined : await startDynamo(options.dynamodbPath, closers);
+    const embedded = externalDynamo ? undefined : await startDynamo({ path: options.dynamodbPath, memory }, closers);
     const dynamodbEndpoint = externalDynamo || embedded!.endpoint;
     const dynamo = new DynamoDBClient({
       region: service.region,
@@ -139,6 +134,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
             region: service.region,
             baseEnv,
             maxConcurrency: options.maxConcurrency ?? DEV_DEFAULTS.maxConcurrency,
+            memory,
           }),
         );
       }),
@@ -163,17 +159,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       httpUrl = `http://${hostForUrl(host)}:${httpPort}`;
     }
 
-    const collectGarbage = async (): Promise<MemoryReport> => {
-      const ownBytes = retainedBytesAfterGc();
-      const threadBytes = await Promise.all([
-        ...[...functions.values()].map((fn) => fn.collectGarbage()),
-        embedded?.memory() ?? 0,
-      ]);
-      return {
-        rssBytes: process.memoryUsage().rss,
-        retainedBytes: ownBytes + threadBytes.reduce((sum, bytes) => sum + bytes, 0),
-      };
-    };
+    const collectGarbage = memory.report;
     return { httpUrl, wsUrl, managementUrl, dynamodbEndpoint, service, webSocketApi, close, collectGarbage };
   } catch (error) {
     await close();
@@ -186,8 +172,8 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-async function startDynamo(path: string | undefined, closers: (() => Promise<void>)[]): Promise<EmbeddedDynamo> {
-  const dynamo = await startEmbeddedDynamo({ path });
+async function startDynamo(options: EmbeddedDynamoOptions, closers: (() => Promise<void>)[]): Promise<EmbeddedDynamo> {
+  const dynamo = await startEmbeddedDynamo(options);
   closers.push(() => dynamo.close());
   return dynamo;
 }

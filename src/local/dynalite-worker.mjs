@@ -2,7 +2,7 @@
 // otherwise share the emulator's thread with every socket. Plain JavaScript: no loader needed.
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
-import { retainedBytesAfterGc } from './retained-memory.mjs';
+import { answerMemoryProbes } from './memory-probe-thread.mjs';
 
 const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 server.once('error', (error) => parentPort.postMessage({ type: 'error', message: error.message, code: error.code }));
@@ -11,8 +11,5 @@ server.listen(workerData.port, '127.0.0.1', () =>
 );
 parentPort.on('message', (message) => {
   if (message === 'close') server.close(() => process.exit(0));
-  if (message === 'gc') {
-    // What the stored connections cost, for `npm run bench`'s memory per connection.
-    parentPort.postMessage({ type: 'memory', bytes: retainedBytesAfterGc() });
-  }
 });
+answerMemoryProbes(parentPort);

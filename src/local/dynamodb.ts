@@ -6,17 +6,25 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { tableName } from './cloudformation-intrinsics.js';
+import { EmbeddedDynamoError } from './errors.js';
+import type { MemoryProbes } from './memory-probe.js';
 import type { TableDeclaration } from './serverless-config.js';
 
 export interface EmbeddedDynamo {
   endpoint: string;
-  /** A full garbage collection on dynalite's thread; resolves with the bytes it still holds. */
-  memory(): Promise<number>;
   close(): Promise<void>;
 }
 
+export interface EmbeddedDynamoOptions {
+  /** Persist to this folder instead of memory. */
+  path?: string;
+  port?: number;
+  /** Counts dynalite's thread in memory readings. */
+  memory?: MemoryProbes;
+}
+
 /** Starts dynalite in this process, on a thread of its own: in memory, or persisted to `path`. */
-export async function startEmbeddedDynamo(options: { path?: string; port?: number } = {}): Promise<EmbeddedDynamo> {
+export async function startEmbeddedDynamo(options: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
   const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), {
     workerData: { path: options.path, port: options.port ?? 0 },
   });
@@ -30,25 +38,14 @@ export async function startEmbeddedDynamo(options: { path?: string; port?: numbe
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (message: { type: string; port?: number; message?: string }) => {
       if (message.type === 'listening') resolve(message.port!);
-      else reject(new Error(`embedded DynamoDB could not start: ${message.message}`));
+      else reject(new EmbeddedDynamoError(`embedded DynamoDB could not start: ${message.message}`));
     });
     worker.once('error', reject);
-    void exited.then(() => reject(new Error('embedded DynamoDB stopped while starting')));
+    void exited.then(() => reject(new EmbeddedDynamoError('embedded DynamoDB stopped while starting')));
   });
+  options.memory?.watch(worker);
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    async memory() {
-      if (!running) return 0;
-      return new Promise<number>((resolve) => {
-        const onMessage = (message: { type: string; bytes?: number }) => {
-          if (message.type !== 'memory') return;
-          worker.off('message', onMessage);
-          resolve(message.bytes ?? 0);
-        };
-        worker.on('message', onMessage);
-        worker.postMessage('gc');
-      });
-    },
     close: async () => {
       if (running) worker.postMessage('close');
       await exited;
@@ -107,5 +104,5 @@ async function waitUntilActive(client: DynamoDBClient, name: string): Promise<vo
     if (Table?.TableStatus === 'ACTIVE') return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`table ${name} did not become ACTIVE`);
+  throw new EmbeddedDynamoError(`table ${name} did not become ACTIVE`);
 }

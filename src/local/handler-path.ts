@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { FunctionLoadError } from './errors.js';
 
 const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'];
 
@@ -15,15 +16,16 @@ export interface HandlerLocation {
 export function locateHandler(handler: string, serviceDir: string, functionName: string): HandlerLocation {
   const dot = handler.lastIndexOf('.');
   if (dot <= 0)
-    throw new Error(`function ${functionName}: handler "${handler}" must look like path/to/module.exportName`);
+    throw new FunctionLoadError(functionName, `handler "${handler}" must look like path/to/module.exportName`);
   const modulePath = handler.slice(0, dot);
   const exportName = handler.slice(dot + 1);
   const file = MODULE_EXTENSIONS.map((ext) => resolve(serviceDir, modulePath + ext)).find((candidate) =>
     existsSync(candidate),
   );
   if (!file) {
-    throw new Error(
-      `function ${functionName}: handler module ${modulePath} not found in ${serviceDir} (tried ${MODULE_EXTENSIONS.join(', ')})`,
+    throw new FunctionLoadError(
+      functionName,
+      `handler module ${modulePath} not found in ${serviceDir} (tried ${MODULE_EXTENSIONS.join(', ')})`,
     );
   }
   return { modulePath, exportName, file };

@@ -3,8 +3,9 @@
 // Plain JavaScript because it runs before the TypeScript loader is registered.
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { retainedBytesAfterGc } from './retained-memory.mjs';
+import { answerMemoryProbes } from './memory-probe-thread.mjs';
 
+answerMemoryProbes(parentPort);
 const { register } = await import('tsx/esm/api');
 register();
 
@@ -23,7 +24,7 @@ try {
 }
 
 parentPort.on('message', async ({ type, id, event, deadline }) => {
-  if (type === 'gc') return collectGarbage();
+  if (type !== 'invoke') return;
   const context = {
     awsRequestId: randomUUID(),
     functionName: config.functionName,
@@ -38,9 +39,13 @@ parentPort.on('message', async ({ type, id, event, deadline }) => {
   try {
     const result = await runHandler(event, context);
     // Lambda returns the result as JSON: Dates become strings, functions disappear.
-    parentPort.postMessage({ id, result: result === undefined ? undefined : JSON.parse(JSON.stringify(result)) });
+    parentPort.postMessage({
+      type: 'result',
+      id,
+      result: result === undefined ? undefined : JSON.parse(JSON.stringify(result)),
+    });
   } catch (error) {
-    parentPort.postMessage({ id, error: serialize(error) });
+    parentPort.postMessage({ type: 'result', id, error: serialize(error) });
   }
 });
 
@@ -56,9 +61,4 @@ function runHandler(event, context) {
 function serialize(error) {
   if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
   return { name: 'Error', message: typeof error === 'string' ? error : JSON.stringify(error) };
-}
-
-/** A full collection and what is left, for memory measurements (`npm run bench`). */
-function collectGarbage() {
-  parentPort.postMessage({ type: 'memory', bytes: retainedBytesAfterGc() });
 }

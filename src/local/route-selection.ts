@@ -1,3 +1,5 @@
+import { RouteSelectionError } from './errors.js';
+
 /**
  * API Gateway's route selection: evaluate the expression (e.g. `$request.body.action`, or
  * `${request.body.meta.route}`) against a JSON body; a string result that names a route selects
@@ -29,7 +31,9 @@ export function createRouteSelector(
 function parseExpression(expression: string): string[] {
   const match = /^\$\{?request\.body\.([^}]+)\}?$/.exec(expression.trim());
   if (!match) {
-    throw new Error(`route selection expression "${expression}" is not supported: use $request.body.<path>`);
+    throw new RouteSelectionError(
+      `route selection expression "${expression}" is not supported: use $request.body.<path>`,
+    );
   }
   return match[1]!.split('.');
 }

@@ -113,13 +113,66 @@ describe('conformance: @connections Management API through the real SDK client',
     await client.close();
   });
 
-  it("another stage's path is 403 ForbiddenException", async () => {
+  it("another stage's path is 403 ForbiddenException for PostToConnection, GetConnection and DeleteConnection", async () => {
+    const { client, id } = await connectWithId();
     const wrongStage = target.managementUrl.replace(/\/[^/]+$/, '/no-such-stage');
     const other = new ApiGatewayManagementApiClient({ region: 'us-east-1', endpoint: wrongStage, credentials });
-    const error = await errorOf(other.send(new GetConnectionCommand({ ConnectionId: 'abc' })));
+
+    const errors = [
+      await errorOf(other.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'x' }))),
+      await errorOf(other.send(new GetConnectionCommand({ ConnectionId: id }))),
+      await errorOf(other.send(new DeleteConnectionCommand({ ConnectionId: id }))),
+    ];
     other.destroy();
-    expect(error).toBeInstanceOf(ForbiddenException);
-    expect(error!.$metadata.httpStatusCode).toBe(403);
+
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(ForbiddenException);
+      expect(error!.$metadata.httpStatusCode).toBe(403);
+    }
+    // Nothing reached the connection: it is still open and got no frame.
+    expect(await echo(client)).toMatchObject({ event: { requestContext: { connectionId: id } } });
+    await client.close();
+  });
+
+  it('a query string is ignored by all three commands, as by the rest of AWS', async () => {
+    const { client, id } = await connectWithId();
+    const withQuery = new ApiGatewayManagementApiClient({
+      region: 'us-east-1',
+      endpoint: target.managementUrl,
+      credentials,
+    });
+    // At the build step, so the query is part of the signed request.
+    withQuery.middlewareStack.add(
+      (next) => (args) => {
+        const request = args.request as { query?: Record<string, string> };
+        request.query = { ...request.query, probe: 'yes' };
+        return next(args);
+      },
+      { step: 'build' },
+    );
+
+    const posted = await withQuery.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'queried' }));
+    const frame = await client.next();
+    const got = await withQuery.send(new GetConnectionCommand({ ConnectionId: id }));
+    const deleted = await withQuery.send(new DeleteConnectionCommand({ ConnectionId: id }));
+    await client.closed;
+    withQuery.destroy();
+
+    expect(posted.$metadata.httpStatusCode).toBe(200);
+    expect(frame).toBe('queried');
+    expect(got.Identity).toMatchObject({ UserAgent: 'conformance/1.0' });
+    expect(deleted.$metadata.httpStatusCode).toBe(204);
+  });
+
+  it('a method @connections does not have is 403 with x-amzn-ErrorType ForbiddenException', async () => {
+    const { client, id } = await connectWithId();
+    const response = await fetch(`${target.managementUrl}/@connections/${encodeURIComponent(id)}`, {
+      method: 'PUT',
+      body: 'x',
+    });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('x-amzn-errortype')).toMatch(/^ForbiddenException/);
+    await client.close();
   });
 
   it('a path that is not @connections is 403 with x-amzn-ErrorType ForbiddenException', async () => {

@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RelayError } from '../../src/core/index.js';
+import { FunctionShutDownError, SandboxExitError } from '../../src/local/errors.js';
 import { FunctionTimeoutError, type LocalFunction, loadFunction } from '../../src/local/lambda-runtime.js';
+import { createMemoryProbes, type MemoryProbes } from '../../src/local/memory-probe.js';
 import type { FunctionDefinition } from '../../src/local/serverless-config.js';
 
 const serviceDir = resolve(import.meta.dirname, '../fixtures/sandbox');
@@ -19,12 +22,13 @@ function definition(handler: string, timeoutSeconds = 2): FunctionDefinition {
 
 describe('Lambda-like sandboxes (worker threads)', () => {
   const loaded: LocalFunction[] = [];
-  const load = async (handler: string, maxConcurrency = 2, timeoutSeconds = 5) => {
+  const load = async (handler: string, maxConcurrency = 2, timeoutSeconds = 5, memory?: MemoryProbes) => {
     const fn = await loadFunction(definition(handler, timeoutSeconds), {
       serviceDir,
       region: 'us-east-1',
       baseEnv: {},
       maxConcurrency,
+      memory,
     });
     loaded.push(fn);
     return fn;
@@ -55,12 +59,18 @@ describe('Lambda-like sandboxes (worker threads)', () => {
   it('process.exit() in a handler fails that invocation only', async () => {
     const fn = await load('handlers.exitNow', 1);
     await expect(fn.invoke({})).rejects.toThrow(/exited with code 3/);
-    await expect(fn.invoke({})).rejects.toThrow(/exited with code 3/);
+    const error = await fn.invoke({}).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SandboxExitError);
+    expect(error).toBeInstanceOf(RelayError);
+    expect(error).toMatchObject({ name: 'SandboxExitError', exitCode: 3 });
   });
 
   it("a timed-out invocation fails with Lambda's message and its sandbox is discarded", async () => {
     const fn = await load('handlers.sleep', 1, 0.3);
-    await expect(fn.invoke({ ms: 2_000 })).rejects.toThrow(FunctionTimeoutError);
+    const error = await fn.invoke({ ms: 2_000 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(FunctionTimeoutError);
+    expect(error).toBeInstanceOf(RelayError);
+    expect(error).toMatchObject({ name: 'FunctionTimeoutError', message: 'Task timed out after 0.30 seconds' });
     expect(await fn.invoke({ ms: 1 })).toEqual({ slept: 1 });
   });
 
@@ -81,7 +91,7 @@ describe('Lambda-like sandboxes (worker threads)', () => {
 
     expect(await running).toMatchObject({ message: expect.stringMatching(/shut down/) });
     expect(await queued).toMatchObject({ message: expect.stringMatching(/shut down/) });
-    await expect(fn.invoke({ ms: 1 })).rejects.toThrow(/shut down/);
+    await expect(fn.invoke({ ms: 1 })).rejects.toThrow(FunctionShutDownError);
   });
 
   it('returns results as JSON, as Lambda does', async () => {
@@ -91,5 +101,19 @@ describe('Lambda-like sandboxes (worker threads)', () => {
 
   it('a module that ends the process while loading fails the load with a clear error', async () => {
     await expect(load('exits-on-load.handler')).rejects.toThrow(/exited with code 1/);
+  });
+
+  it("memory probes count each sandbox's thread until it is stopped", async () => {
+    const memory = createMemoryProbes();
+    const fn = await load('handlers.hold', 1, 5, memory);
+    const before = await memory.report();
+
+    await fn.invoke({ bytes: 32 * 1024 * 1024 });
+    const holding = await memory.report();
+    await fn.close();
+    const after = await memory.report();
+
+    expect(holding.retainedBytes - before.retainedBytes).toBeGreaterThan(30 * 1024 * 1024);
+    expect(holding.retainedBytes - after.retainedBytes).toBeGreaterThan(30 * 1024 * 1024);
   });
 });
