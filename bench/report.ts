@@ -79,7 +79,8 @@ export function formatReport(results: BenchResults): string {
   const x = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
   const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
   const lines = [
-    `Fan-out, N = ${raw.clients} clients, M = ${raw.broadcasts} broadcasts, closed loop (${results.machine.cpus} cores, node ${results.machine.node})`,
+    `Fan-out, N = ${raw.clients} clients, M = ${raw.broadcasts} broadcasts, closed loop ` +
+      `(${results.machine.cpus} cores, node ${results.machine.node})`,
     '',
     row('', 'raw ws', 'Edge Relay', 'vs raw'),
     row('-'.repeat(36), '-'.repeat(12), '-'.repeat(12), '-'.repeat(11)),
@@ -139,10 +140,14 @@ export function formatReport(results: BenchResults): string {
     ),
     '',
     'Growth (cost per delivery should stay flat): fan-out completion p50 / N',
-    ...results.growth.map(
-      ({ clients, raw: r, edge: e }) =>
-        `  N = ${String(clients).padStart(5)}: raw ${((r.completion.p50 / clients) * 1000).toFixed(1).padStart(6)} µs, Edge Relay ${((e.completion.p50 / clients) * 1000).toFixed(1).padStart(6)} µs per delivery (p50 ${e.completion.p50.toFixed(0)} ms, ${e.timedOut} timed out, ${e.lost} lost)`,
-    ),
+    ...results.growth.map(({ clients, raw: r, edge: e }) => {
+      const perDelivery = (run: FanoutRun) => ((run.completion.p50 / clients) * 1000).toFixed(1).padStart(6);
+      return (
+        `  N = ${String(clients).padStart(5)}: raw ${perDelivery(r)} µs, ` +
+        `Edge Relay ${perDelivery(e)} µs per delivery ` +
+        `(p50 ${e.completion.p50.toFixed(0)} ms, ${e.timedOut} timed out, ${e.lost} lost)`
+      );
+    }),
     '',
     `Sender CPU per PostToConnection (${results.sender.calls} calls, same trivial server):`,
     `  Edge Relay sender (signed HTTP) ${results.sender.cpuMsPerCall.edgeRelaySender.toFixed(3)} ms`,
@@ -177,19 +182,28 @@ export function growthChartSvg(results: BenchResults): string {
     ((Math.log10(n) - Math.log10(minN)) / Math.max(1e-9, Math.log10(maxN) - Math.log10(minN))) * (width - left - right);
   const yOf = (v: number) => top + (1 - v / maxY) * (height - top - bottom);
   const line = (key: 'raw' | 'edge', color: string) =>
-    `<polyline fill="none" stroke="${color}" stroke-width="2.5" points="${points.map((p) => `${xOf(p.n).toFixed(1)},${yOf(p[key]).toFixed(1)}`).join(' ')}"/>` +
+    `<polyline fill="none" stroke="${color}" stroke-width="2.5" points="${points
+      .map((p) => `${xOf(p.n).toFixed(1)},${yOf(p[key]).toFixed(1)}`)
+      .join(' ')}"/>` +
     points
       .map(
         (p) =>
-          `<circle cx="${xOf(p.n).toFixed(1)}" cy="${yOf(p[key]).toFixed(1)}" r="4" fill="${color}"><title>${key} N=${p.n}: ${p[key].toFixed(1)} µs</title></circle>`,
+          `<circle cx="${xOf(p.n).toFixed(1)}" cy="${yOf(p[key]).toFixed(1)}" r="4" fill="${color}">` +
+          `<title>${key} N=${p.n}: ${p[key].toFixed(1)} µs</title></circle>`,
       )
       .join('');
+  const tick = (t: number) =>
+    `<line x1="${left}" x2="${width - right}" y1="${yOf(t)}" y2="${yOf(t)}" stroke="#eee"/>` +
+    `<text x="${left - 8}" y="${yOf(t) + 4}" text-anchor="end">${t.toFixed(0)} µs</text>`;
+  const label = (p: { n: number }) =>
+    `<text x="${xOf(p.n)}" y="${height - bottom + 20}" text-anchor="middle">N = ${p.n}</text>`;
   const ticks = Array.from({ length: 5 }, (_, i) => (maxY / 4) * i);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"`;
+  return `${svg} font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${width / 2}" y="22" text-anchor="middle" font-size="15">Fan-out cost per delivery (completion p50 / N)</text>
-${ticks.map((t) => `<line x1="${left}" x2="${width - right}" y1="${yOf(t)}" y2="${yOf(t)}" stroke="#eee"/><text x="${left - 8}" y="${yOf(t) + 4}" text-anchor="end">${t.toFixed(0)} µs</text>`).join('\n')}
-${points.map((p) => `<text x="${xOf(p.n)}" y="${height - bottom + 20}" text-anchor="middle">N = ${p.n}</text>`).join('\n')}
+${ticks.map(tick).join('\n')}
+${points.map(label).join('\n')}
 ${line('raw', '#888')}
 ${line('edge', '#d2461e')}
 <text x="${width - right - 150}" y="${top + 10}" fill="#d2461e">● Edge Relay</text>

@@ -26,7 +26,10 @@ export interface HandshakeRequest {
   query: string;
 }
 
-/** An id shaped like API Gateway's connection, request and message ids (16 characters ending in '='), safe in a URL path. */
+/**
+ * An id shaped like API Gateway's connection, request and message ids (16 characters ending in
+ * '='), safe in a URL path.
+ */
 export function newApiGatewayId(): string {
   return `${randomBytes(11).toString('base64url')}=`;
 }

@@ -70,11 +70,11 @@ export async function handshake(app: FastifyInstance, options: HandshakeOptions)
   });
 
   app.get('/*', { websocket: true }, (socket, request) => {
-    const handshake = admitted.get(request.raw);
-    if (!handshake) return socket.close(CLOSE.goingAway);
+    const pending = admitted.get(request.raw);
+    if (!pending) return socket.close(CLOSE.goingAway);
     admitted.delete(request.raw);
-    handshake.onAccept();
-    options.accept(socket, handshake.identity);
+    pending.onAccept();
+    options.accept(socket, pending.identity);
   });
 }
 

@@ -75,7 +75,7 @@ describe('conformance: event shapes', () => {
     await watcher.close();
   });
 
-  it('binary frames are refused: API Gateway closes the connection with 1003, and later frames go nowhere', async () => {
+  it('binary frames are refused: API Gateway closes with 1003, and later frames go nowhere', async () => {
     const watcher = await openProbe(target);
     const watcherId = (await echo(watcher)).event.requestContext.connectionId;
     const client = await openProbe(target);

@@ -113,7 +113,7 @@ describe('conformance: @connections Management API through the real SDK client',
     await client.close();
   });
 
-  it("another stage's path is 403 ForbiddenException for PostToConnection, GetConnection and DeleteConnection", async () => {
+  it("another stage's path is 403 ForbiddenException for Post-, Get- and DeleteConnection", async () => {
     const { client, id } = await connectWithId();
     const wrongStage = target.managementUrl.replace(/\/[^/]+$/, '/no-such-stage');
     const other = new ApiGatewayManagementApiClient({ region: 'us-east-1', endpoint: wrongStage, credentials });

@@ -82,7 +82,7 @@ describe.skipIf(AGAINST_AWS)('conformance (emulator only): idle timeout and conn
     await watcher.close();
   });
 
-  it('activity keeps a connection open past the idle timeout, until the duration limit closes it with 1001', async () => {
+  it('activity keeps a connection open past the idle timeout, until the duration limit closes it (1001)', async () => {
     const client = await openProbe(target);
     const openedAt = Date.now();
     const keepAlive = setInterval(() => client.send({ action: 'silent' }), 200);

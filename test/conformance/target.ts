@@ -29,10 +29,10 @@ export const AGAINST_AWS = Boolean(process.env.WS_URL);
 export async function startTarget(fixture: Fixture, limits: Partial<EmulatorLimits> = {}): Promise<Target> {
   const deployed = DEPLOYED[fixture];
   if (AGAINST_AWS) {
-    if (!deployed.ws || !deployed.mgmt)
-      throw new Error(
-        `set WS_URL${fixture === 'strict' ? '_STRICT' : ''} and MGMT_URL${fixture === 'strict' ? '_STRICT' : ''} for the ${fixture} fixture`,
-      );
+    if (!deployed.ws || !deployed.mgmt) {
+      const suffix = fixture === 'strict' ? '_STRICT' : '';
+      throw new Error(`set WS_URL${suffix} and MGMT_URL${suffix} for the ${fixture} fixture`);
+    }
     const stage = new URL(deployed.ws).pathname.split('/').filter(Boolean).pop() ?? '';
     return { wsUrl: deployed.ws, managementUrl: deployed.mgmt, stage, deployed: true, close: async () => {} };
   }
