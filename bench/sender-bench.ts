@@ -10,6 +10,8 @@ import type { Sender } from '../src/core/index.js';
 export interface SenderBenchResult {
   calls: number;
   cpuMsPerCall: Record<'edgeRelaySender' | 'sdkCommand' | 'bareHttpPost', number>;
+  /** The Edge Relay sender with each SigV4 implementation, measured alternately (issue 9's comparison). */
+  signers?: Record<'handWritten' | 'aws4' | 'smithy', number[]>;
 }
 
 const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
@@ -89,7 +91,31 @@ export async function runSenderBench(calls = 4000, concurrency = 32): Promise<Se
         req.end(body);
       });
 
+    const withSigner = (signer: 'hand-written' | 'aws4' | 'smithy') =>
+      createSignedHttpSender({
+        endpoint,
+        region: 'us-east-1',
+        credentials: CREDENTIALS,
+        maxSockets: concurrency,
+        signer,
+      });
+    const signerSenders = {
+      handWritten: withSigner('hand-written'),
+      aws4: withSigner('aws4'),
+      smithy: withSigner('smithy'),
+    };
+    const signers = { handWritten: [] as number[], aws4: [] as number[], smithy: [] as number[] };
+    // Alternated, several times: the machine's other load drifts over a run.
+    for (let repeat = 0; repeat < Number(process.env.SIGNER_REPEATS ?? 0); repeat++) {
+      for (const [name, sender] of Object.entries(signerSenders)) {
+        signers[name as keyof typeof signers].push(
+          await cpuPerCall((i) => sender.send(`c${i}`, PAYLOAD), calls, concurrency),
+        );
+      }
+    }
+
     const result = {
+      ...(signers.aws4.length > 0 ? { signers } : {}),
       calls,
       cpuMsPerCall: {
         edgeRelaySender: await cpuPerCall((i) => lean.send(`c${i}`, PAYLOAD), calls, concurrency),

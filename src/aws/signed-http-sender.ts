@@ -22,6 +22,7 @@ export interface SignedHttpSenderOptions {
   maxSockets?: number;
   /** Attempts for throttling (429) and requests that never left. */
   maxAttempts?: number;
+  signer?: 'hand-written' | 'aws4' | 'smithy';
 }
 
 /**
@@ -38,6 +39,7 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
     region: options.region,
     credentials: options.credentials,
     connections: options.maxSockets ?? 64,
+    signer: options.signer,
   });
   const maxAttempts = options.maxAttempts ?? 3;
 
