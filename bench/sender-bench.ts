@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { createManagementSender } from '../src/aws/management-sender.js';
 import { createSignedHttpSender } from '../src/aws/signed-http-sender.js';
 import type { Sender } from '../src/core/index.js';
@@ -10,8 +9,6 @@ import type { Sender } from '../src/core/index.js';
 export interface SenderBenchResult {
   calls: number;
   cpuMsPerCall: Record<'edgeRelaySender' | 'sdkCommand' | 'bareHttpPost', number>;
-  /** The Edge Relay sender with each SigV4 implementation, measured alternately (issue 9's comparison). */
-  signers?: Record<'handWritten' | 'aws4' | 'smithy', number[]>;
 }
 
 const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
@@ -72,8 +69,7 @@ export async function runSenderBench(calls = 4000, concurrency = 32): Promise<Se
       credentials: CREDENTIALS,
       maxSockets: concurrency,
     });
-    const sdkClient = new ApiGatewayManagementApiClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS });
-    const sdk: Sender = createManagementSender(sdkClient);
+    const sdk = createManagementSender({ endpoint, region: 'us-east-1', credentials: CREDENTIALS });
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     // The floor: an unsigned keep-alive POST with node:http, body encoded once as the senders do.
     const body = Buffer.from(PAYLOAD);
@@ -91,31 +87,7 @@ export async function runSenderBench(calls = 4000, concurrency = 32): Promise<Se
         req.end(body);
       });
 
-    const withSigner = (signer: 'hand-written' | 'aws4' | 'smithy') =>
-      createSignedHttpSender({
-        endpoint,
-        region: 'us-east-1',
-        credentials: CREDENTIALS,
-        maxSockets: concurrency,
-        signer,
-      });
-    const signerSenders = {
-      handWritten: withSigner('hand-written'),
-      aws4: withSigner('aws4'),
-      smithy: withSigner('smithy'),
-    };
-    const signers = { handWritten: [] as number[], aws4: [] as number[], smithy: [] as number[] };
-    // Alternated, several times: the machine's other load drifts over a run.
-    for (let repeat = 0; repeat < Number(process.env.SIGNER_REPEATS ?? 0); repeat++) {
-      for (const [name, sender] of Object.entries(signerSenders)) {
-        signers[name as keyof typeof signers].push(
-          await cpuPerCall((i) => sender.send(`c${i}`, PAYLOAD), calls, concurrency),
-        );
-      }
-    }
-
     const result = {
-      ...(signers.aws4.length > 0 ? { signers } : {}),
       calls,
       cpuMsPerCall: {
         edgeRelaySender: await cpuPerCall((i) => lean.send(`c${i}`, PAYLOAD), calls, concurrency),
@@ -123,7 +95,7 @@ export async function runSenderBench(calls = 4000, concurrency = 32): Promise<Se
         bareHttpPost: await cpuPerCall(bare, calls, concurrency),
       },
     };
-    sdkClient.destroy();
+    sdk.destroy();
     agent.destroy();
     return result;
   } finally {
