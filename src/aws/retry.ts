@@ -16,16 +16,18 @@ export const TRANSIENT_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 20_000;
 
 /** Runs `attempt` until it resolves, the policy gives up, or the attempts run out: then the last error. */
-export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPolicy): Promise<T> {
-  for (let attempts = 1; ; attempts++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      const baseMs = attempts < policy.maxAttempts ? policy.backoffBaseMs(error) : undefined;
-      if (baseMs === undefined) throw error;
-      await sleep(backoffMs(attempts, baseMs));
-    }
-  }
+export function withRetries<T>(attempt: () => Promise<T>, policy: RetryPolicy): Promise<T> {
+  return attemptFrom(1, attempt, policy);
+}
+
+function attemptFrom<T>(attempts: number, attempt: () => Promise<T>, policy: RetryPolicy): Promise<T> {
+  // No async frame around the first attempt: the fan-out makes one call per recipient.
+  return attempt().catch(async (error: unknown) => {
+    const baseMs = attempts < policy.maxAttempts ? policy.backoffBaseMs(error) : undefined;
+    if (baseMs === undefined) throw error;
+    await sleep(backoffMs(attempts, baseMs));
+    return attemptFrom(attempts + 1, attempt, policy);
+  });
 }
 
 /** Full jitter, exponential from `baseMs` (AWS's recommendation and the SDK's): after attempt n, up to base·2ⁿ. */
