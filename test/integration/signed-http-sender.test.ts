@@ -7,7 +7,7 @@ import { createManagementSender } from '../../src/aws/management-sender.js';
 import { TRANSIENT_BACKOFF_MS } from '../../src/aws/retry.js';
 import { createSignedHttpSender, encodeConnectionId } from '../../src/aws/signed-http-sender.js';
 import { ConnectionGoneError, type Sender } from '../../src/core/index.js';
-import { scriptedServer } from '../helpers/scripted-server.js';
+import { type Captured, scriptedServer } from '../helpers/scripted-server.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 
@@ -16,6 +16,38 @@ const gone = (): [number, Record<string, string>, string] => [
   { 'x-amzn-ErrorType': 'GoneException' },
   '{"message":null}',
 ];
+
+/** What the SDK's own signer makes of the request that arrived, at the time it claims: the reference. */
+async function resign(request: Captured, identity: typeof credentials & { sessionToken?: string }): Promise<string> {
+  const signer = new SignatureV4({
+    service: 'execute-api',
+    region: 'us-east-1',
+    credentials: identity,
+    sha256: Hash.bind(null, 'sha256'),
+    applyChecksum: false,
+  });
+  const amzDate = String(request.headers['x-amz-date']);
+  const signingDate = new Date(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
+  const resigned = await signer.sign(
+    {
+      method: 'POST',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      path: request.url,
+      query: {},
+      headers: {
+        host: String(request.headers.host),
+        'content-type': String(request.headers['content-type']),
+        'x-amz-content-sha256': createHash('sha256').update(request.body).digest('hex'),
+      },
+      body: request.body,
+    },
+    { signingDate },
+  );
+  return resigned.headers.authorization!;
+}
 
 describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
   // A scripted @connections.
@@ -51,35 +83,7 @@ describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
       expect(viaLean!.url).toBe(viaSdk!.url);
       expect(viaLean!.url).toBe(`/prod/@connections/${encodeConnectionId(id)}`);
       expect(viaLean!.body.toString()).toBe('{"x":1}');
-      // Re-sign what arrived, at the time it claims: the signature must match.
-      const signer = new SignatureV4({
-        service: 'execute-api',
-        region: 'us-east-1',
-        credentials,
-        sha256: Hash.bind(null, 'sha256'),
-        applyChecksum: false,
-      });
-      const amzDate = String(viaLean!.headers['x-amz-date']);
-      const signingDate = new Date(
-        `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
-      );
-      const resigned = await signer.sign(
-        {
-          method: 'POST',
-          protocol: 'http:',
-          hostname: '127.0.0.1',
-          path: viaLean!.url,
-          query: {},
-          headers: {
-            host: String(viaLean!.headers.host),
-            'content-type': String(viaLean!.headers['content-type']),
-            'x-amz-content-sha256': createHash('sha256').update(viaLean!.body).digest('hex'),
-          },
-          body: viaLean!.body,
-        },
-        { signingDate },
-      );
-      expect(viaLean!.headers.authorization).toBe(resigned.headers.authorization);
+      expect(viaLean!.headers.authorization).toBe(await resign(viaLean!, credentials));
       expect(viaLean!.headers.authorization).toMatch(
         /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/,
       );
@@ -177,6 +181,9 @@ describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
     const [request] = fake.seen;
     expect(request!.headers['x-amz-security-token']).toBe('TOKEN/with+chars=');
     expect(request!.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-security-token/);
+    expect(request!.headers.authorization).toBe(
+      await resign(request!, { ...credentials, sessionToken: 'TOKEN/with+chars=' }),
+    );
   });
 
   it('asks the credential provider once, and again only when its credentials near expiry (as on Lambda)', async () => {
