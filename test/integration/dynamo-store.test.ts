@@ -298,7 +298,6 @@ describe('the store finds its DynamoDB as the SDK finds any endpoint', () => {
     const store = createDynamoStore({ client: documents, tableName, clock });
     await store.add({ connectionId, connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'endpoints');
     const members = (await collect(store.members('endpoints'))).flat();
-    documents.destroy();
     return members;
   };
 
