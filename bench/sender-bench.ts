@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { createManagementSender } from '../src/aws/management-sender.js';
 import { createSignedHttpSender } from '../src/aws/signed-http-sender.js';
 import type { Sender } from '../src/core/index.js';
@@ -70,8 +69,7 @@ export async function runSenderBench(calls = 4000, concurrency = 32): Promise<Se
       credentials: CREDENTIALS,
       maxSockets: concurrency,
     });
-    const sdkClient = new ApiGatewayManagementApiClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS });
-    const sdk: Sender = createManagementSender(sdkClient);
+    const sdk = createManagementSender({ endpoint, region: 'us-east-1', credentials: CREDENTIALS });
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     // The floor: an unsigned keep-alive POST with node:http, body encoded once as the senders do.
     const body = Buffer.from(PAYLOAD);
@@ -97,7 +95,7 @@ export async function runSenderBench(calls = 4000, concurrency = 32): Promise<Se
         bareHttpPost: await cpuPerCall(bare, calls, concurrency),
       },
     };
-    sdkClient.destroy();
+    sdk.destroy();
     agent.destroy();
     return result;
   } finally {

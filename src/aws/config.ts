@@ -3,7 +3,9 @@ import { dnsSuffix } from './partitions.js';
 import type { WebSocketRequestContext } from './websocket-event.js';
 
 /** A setting is missing or malformed; the message names it. */
-export class ConfigError extends RelayError {}
+export class ConfigError extends RelayError {
+  override name = 'ConfigError';
+}
 
 /** Everything the Lambda functions read from their environment, validated once. */
 export interface RelayConfig {
@@ -12,10 +14,11 @@ export interface RelayConfig {
   fanoutConcurrency: number;
   /** Explicit Management API endpoint; when absent it is derived from the event. */
   managementApiUrl?: string;
-  /** Another DynamoDB (dynalite, DynamoDB Local): DYNAMODB_ENDPOINT, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL. */
+  /**
+   * Another DynamoDB (dynalite, DynamoDB Local) from DYNAMODB_ENDPOINT. AWS_ENDPOINT_URL_DYNAMODB
+   * and AWS_ENDPOINT_URL are not read here: the SDK reads them from process.env itself.
+   */
   dynamodbEndpoint?: string;
-  /** How the store calls DynamoDB: `signed-http` (lean, default) or `sdk` (the SDK client). */
-  dynamodbClient: 'signed-http' | 'sdk';
   /** How PostToConnection is sent: `signed-http` (lean, default) or `sdk` (the SDK client). */
   managementSender: 'signed-http' | 'sdk';
   /** The WebSocket URL the chat page connects to (HTTP function only). */
@@ -28,19 +31,14 @@ type Env = Record<string, string | undefined>;
 
 /** Reads and validates the environment; throws ConfigError naming the first bad setting. */
 export function loadConfig(env: Env): RelayConfig {
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  // Read here, in the SDK's order: the lean client has no endpoint resolution of its own (and
-  // the SDK would read these only from process.env).
-  const dynamodbEndpoint = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || undefined;
   return {
     connectionsTable: required(env, 'CONNECTIONS_TABLE'),
-    region,
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     fanoutConcurrency: positiveInteger(env, 'FANOUT_CONCURRENCY', 64),
-    // The SDK would honour this variable by itself, but only when no endpoint is passed;
-    // we always pass one, so read it here to keep the override working.
+    // The SDK would honour this variable by itself, but only when no endpoint is passed; the
+    // lean sender always takes one, so read it here to keep the override working.
     managementApiUrl: env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || env.MANAGEMENT_API_URL || undefined,
-    dynamodbEndpoint,
-    dynamodbClient: dynamodbClient(env, region, dynamodbEndpoint),
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     managementSender: oneOf(env, 'MANAGEMENT_SENDER', ['signed-http', 'sdk'] as const, 'signed-http'),
     websocketUrl: env.WEBSOCKET_URL || undefined,
     publishToken: env.PUBLISH_TOKEN || undefined,
@@ -55,26 +53,6 @@ export function loadConfig(env: Env): RelayConfig {
 export function managementEndpointFor(config: RelayConfig, context: WebSocketRequestContext): string {
   if (config.managementApiUrl) return config.managementApiUrl;
   return `https://${context.apiId}.execute-api.${config.region}.${dnsSuffix(config.region)}/${context.stage}`;
-}
-
-/**
- * The lean DynamoDB client knows only the public endpoints of the aws and aws-cn partitions.
- * FIPS, dual-stack and the isolated partitions' endpoints are the SDK's to resolve: without an
- * explicit endpoint they select the SDK client, and asking for the lean one then is an error.
- */
-function dynamodbClient(env: Env, region: string, endpoint: string | undefined): RelayConfig['dynamodbClient'] {
-  const sdkOnly =
-    endpoint === undefined &&
-    (env.AWS_USE_FIPS_ENDPOINT === 'true' ||
-      env.AWS_USE_DUALSTACK_ENDPOINT === 'true' ||
-      /^(us-iso|eu-iso|eusc-)/.test(region));
-  const choice = oneOf(env, 'DYNAMODB_CLIENT', ['signed-http', 'sdk'] as const, sdkOnly ? 'sdk' : 'signed-http');
-  if (choice === 'signed-http' && sdkOnly) {
-    throw new ConfigError(
-      'DYNAMODB_CLIENT=signed-http cannot resolve FIPS, dual-stack or isolated-partition endpoints; use DYNAMODB_CLIENT=sdk or set DYNAMODB_ENDPOINT',
-    );
-  }
-  return choice;
 }
 
 function required(env: Env, name: string): string {

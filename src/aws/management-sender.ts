@@ -1,19 +1,49 @@
-import { type ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConnectionGoneError, type Sender } from '../core/index.js';
+import { deliveryRetries } from './delivery-retries.js';
+import { withRetries } from './retry.js';
 
-/** Sender on the API Gateway Management API; GoneException (410) → ConnectionGoneError. */
-export function createManagementSender(client: ApiGatewayManagementApiClient): Sender {
+export interface ManagementSenderOptions {
+  /** e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod */
+  endpoint: string;
+  region: string;
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Attempts for throttling (429) and requests that never left. */
+  maxAttempts?: number;
+}
+
+/**
+ * Sender on the SDK's ApiGatewayManagementApiClient (MANAGEMENT_SENDER=sdk), with the lean
+ * sender's delivery semantics: the client makes one attempt per send (its standard retries
+ * would send again after a 5xx or a reset, which may have been delivered) and deliveryRetries
+ * decides, as for the lean sender. GoneException (410) → ConnectionGoneError.
+ */
+export function createManagementSender(options: ManagementSenderOptions): Sender & { destroy(): void } {
+  const client = new ApiGatewayManagementApiClient({
+    endpoint: options.endpoint,
+    region: options.region,
+    credentials: options.credentials,
+    maxAttempts: 1,
+  });
+  const retries = deliveryRetries(options.maxAttempts ?? 3);
   return {
     async send(connectionId, payload) {
       try {
-        await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: payload }));
+        await withRetries(
+          () => client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: payload })),
+          retries,
+        );
       } catch (error) {
-        // Compare by name: a second copy of the SDK in a bundle breaks instanceof.
-        if ((error as { name?: unknown }).name === 'GoneException') {
+        // Compare by name: a second copy of the SDK in a bundle breaks instanceof. A 410 is gone
+        // whether or not the error type header made it through, as for the lean sender.
+        const { name, $metadata } = error as { name?: unknown; $metadata?: { httpStatusCode?: number } };
+        if (name === 'GoneException' || $metadata?.httpStatusCode === 410) {
           throw new ConnectionGoneError(connectionId, { cause: error });
         }
         throw error;
       }
     },
+    destroy: () => client.destroy(),
   };
 }

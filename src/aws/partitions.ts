@@ -1,28 +1,20 @@
-/**
- * AWS partitions as the SDK's partition table (@aws-sdk/core) gives them: the id that ARNs carry
- * and the DNS suffix the hosts built here (the Management API's execute-api host, DynamoDB's
- * public endpoint) live under. us-gov regions share the aws partition's suffix.
- */
-interface Partition {
+import { partition } from '@aws-sdk/util-endpoints';
+
+/** A region's partition as the SDK's own table gives it (the one its endpoint rules use). */
+export interface Partition {
+  /** What ARNs carry: aws, aws-cn, aws-us-gov, aws-iso, ... */
   id: string;
+  /** What the partition's hosts end with: amazonaws.com, amazonaws.com.cn, c2s.ic.gov, ... */
   dnsSuffix: string;
 }
 
-const PARTITIONS: [RegExp, Partition][] = [
-  [/^cn-/, { id: 'aws-cn', dnsSuffix: 'amazonaws.com.cn' }],
-  [/^us-gov-/, { id: 'aws-us-gov', dnsSuffix: 'amazonaws.com' }],
-  [/^eusc-/, { id: 'aws-eusc', dnsSuffix: 'amazonaws.eu' }],
-  [/^us-iso-/, { id: 'aws-iso', dnsSuffix: 'c2s.ic.gov' }],
-  [/^us-isob-/, { id: 'aws-iso-b', dnsSuffix: 'sc2s.sgov.gov' }],
-  [/^eu-isoe-/, { id: 'aws-iso-e', dnsSuffix: 'cloud.adc-e.uk' }],
-  [/^us-isof-/, { id: 'aws-iso-f', dnsSuffix: 'csp.hci.ic.gov' }],
-];
-const AWS: Partition = { id: 'aws', dnsSuffix: 'amazonaws.com' };
-
+/** The partition of `region`; a region the SDK does not know is in `aws`, as the SDK assumes. */
 export function partitionOf(region: string): Partition {
-  return PARTITIONS.find(([pattern]) => pattern.test(region))?.[1] ?? AWS;
+  const { name, dnsSuffix } = partition(region);
+  return { id: name, dnsSuffix };
 }
 
+/** The DNS suffix of `region`'s partition (execute-api hosts live under it). */
 export function dnsSuffix(region: string): string {
-  return partitionOf(region).dnsSuffix;
+  return partition(region).dnsSuffix;
 }

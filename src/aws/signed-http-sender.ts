@@ -1,17 +1,8 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConnectionGoneError, type Sender } from '../core/index.js';
-import {
-  AwsHttpError,
-  backoff,
-  createSignedHttp,
-  errorMessage,
-  NOT_SENT_ERRORS,
-  type SignedResponse,
-  sha256Hex,
-  THROTTLE_BACKOFF_MS,
-  TRANSIENT_BACKOFF_MS,
-} from './signed-http.js';
-import { uriEscape } from './sigv4.js';
+import { deliveryRetries } from './delivery-retries.js';
+import { withRetries } from './retry.js';
+import { AwsHttpError, createSignedHttp, errorMessage, sha256Hex } from './signed-http.js';
 
 export interface SignedHttpSenderOptions {
   /** e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod */
@@ -27,9 +18,7 @@ export interface SignedHttpSenderOptions {
 /**
  * PostToConnection as one signed HTTP request (see signed-http.ts for why not the SDK client).
  * Errors match the SDK client's: GoneException → ConnectionGoneError, others keep AWS's error
- * name and status. Retries are narrower than the SDK's: only what API Gateway cannot have
- * delivered (throttling, requests that never left). A 5xx or a socket dropped mid-request may
- * have been delivered already; retrying it could hand the client the same frame twice.
+ * name and status. Retries follow deliveryRetries: never after a request that may have arrived.
  */
 export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender {
   const http = createSignedHttp({
@@ -39,7 +28,7 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
     credentials: options.credentials,
     connections: options.maxSockets ?? 64,
   });
-  const maxAttempts = options.maxAttempts ?? 3;
+  const retries = deliveryRetries(options.maxAttempts ?? 3);
 
   // A broadcast sends one payload to every recipient: encode and hash it once, not per request.
   let last: { payload: string; body: Buffer; sha256: string } | undefined;
@@ -52,7 +41,7 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
   };
 
   return {
-    async send(connectionId, payload) {
+    send(connectionId, payload) {
       const { body, sha256 } = prepare(payload);
       const request = {
         path: `/@connections/${encodeConnectionId(connectionId)}`,
@@ -60,24 +49,9 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
         body,
         bodySha256: sha256,
       };
-      for (let attempt = 1; ; attempt++) {
-        let outcome: SignedResponse | undefined;
-        let networkError: unknown;
-        try {
-          outcome = await http.post(request);
-        } catch (error) {
-          networkError = error;
-        }
-        if (outcome?.status === 200) return;
-        const notSent =
-          networkError !== undefined && NOT_SENT_ERRORS.has((networkError as { code?: string }).code ?? '');
-        const throttled = outcome?.status === 429;
-        if ((notSent || throttled) && attempt < maxAttempts) {
-          await backoff(attempt, throttled ? THROTTLE_BACKOFF_MS : TRANSIENT_BACKOFF_MS);
-          continue;
-        }
-        if (networkError !== undefined) throw networkError;
-        const { status, errorType, text } = outcome!;
+      return withRetries(async () => {
+        const { status, errorType, text } = await http.post(request);
+        if (status === 200) return;
         // 410 means gone whether or not the error type header made it through.
         if (status === 410 || errorType === 'GoneException') {
           throw new ConnectionGoneError(connectionId, {
@@ -89,10 +63,15 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
           status,
           errorMessage(text, status),
         );
-      }
+      }, retries);
     },
   };
 }
 
-/** As the SDK encodes the ConnectionId path label. */
-export const encodeConnectionId = uriEscape;
+/**
+ * As the SDK encodes the ConnectionId path label: RFC 3986 unreserved characters stay,
+ * everything else is percent-encoded.
+ */
+export function encodeConnectionId(connectionId: string): string {
+  return encodeURIComponent(connectionId).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}

@@ -1,19 +1,20 @@
 import { createHash } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import aws4 from 'aws4';
 import { type Dispatcher, Pool } from 'undici';
-import { createSigV4Signer } from './sigv4.js';
+import { RelayError } from '../core/index.js';
 
 /**
- * SigV4-signed HTTP requests to one AWS endpoint without the SDK's command pipeline: the SDK's
- * credential chain, a synchronous SigV4 signer (sigv4.ts), undici's keep-alive pool. The pipeline
- * (middleware stack, serde, endpoint rules) costs many times the CPU of the request itself, and
- * the hot paths (one PostToConnection per recipient, one write per $connect) pay it every call.
+ * SigV4-signed HTTP POSTs to one AWS endpoint without the SDK's command pipeline: the SDK's
+ * credential chain, aws4's synchronous signer, undici's keep-alive pool. The pipeline
+ * (middleware stack, serde, endpoint rules, an asynchronous signer) costs ten times the CPU of
+ * the request itself, and the fan-out pays it once per recipient.
  */
 export interface SignedHttpOptions {
   /** Origin plus an optional base path, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod */
   endpoint: string;
-  /** The SigV4 service name: execute-api, dynamodb. */
+  /** The SigV4 service name, e.g. execute-api. */
   service: string;
   region: string;
   /** Static credentials (local endpoints); by default the SDK's provider chain (Lambda's role). */
@@ -25,7 +26,7 @@ export interface SignedHttpOptions {
 /** What came back: the status, AWS's error type when there was one, and the body as text. */
 export interface SignedResponse {
   status: number;
-  /** From x-amzn-errortype (`Type:uri` → Type); JSON protocols may carry it in the body instead. */
+  /** From x-amzn-errortype (`Type:uri` → Type). */
   errorType?: string;
   text: string;
 }
@@ -55,17 +56,27 @@ export function createSignedHttp(options: SignedHttpOptions): SignedHttp {
     headersTimeout: 10_000,
     bodyTimeout: 10_000,
   });
-  const sign = createSigV4Signer({ service: options.service, region: options.region });
+  const { service, region } = options;
   const credentials = cachedCredentials(options.credentials ?? defaultProvider());
 
   return {
     async post({ path, headers, body, bodySha256 }) {
       const fullPath = `${basePath}${path}`;
       const identity = credentials.current() ?? (await credentials.refresh());
-      const { host: _host, ...signedHeaders } = sign(
-        { method: 'POST', host: endpoint.host, path: fullPath, headers, payloadSha256: bodySha256 ?? sha256Hex(body) },
+      // The body is not handed to aws4: it would hash it again and add a content-length.
+      const signed = aws4.sign(
+        {
+          service,
+          region,
+          method: 'POST',
+          host: endpoint.host,
+          path: fullPath,
+          headers: { ...headers, 'x-amz-content-sha256': bodySha256 ?? sha256Hex(body) },
+        },
         identity,
       );
+      // undici sends the pool's own host header.
+      const { Host: _host, ...signedHeaders } = signed.headers as Record<string, string>;
       return exchange(pool, { method: 'POST', path: fullPath, headers: signedHeaders, body });
     },
   };
@@ -110,7 +121,7 @@ export function sha256Hex(data: Buffer | string): string {
 
 /**
  * One request through undici's handler interface rather than `request()`: no body stream and no
- * promise per chunk. The body is kept whole: JSON answers need it, a PostToConnection's is empty.
+ * promise per chunk. The body is kept whole: error answers need it, a PostToConnection's is empty.
  */
 function exchange(pool: Pool, options: Dispatcher.DispatchOptions): Promise<SignedResponse> {
   return new Promise((resolve, reject) => {
@@ -140,17 +151,20 @@ function exchange(pool: Pool, options: Dispatcher.DispatchOptions): Promise<Sign
 }
 
 /** As the SDK reads an error type: `Type:uri` or `namespace#Type` → Type. */
-export function awsErrorType(value: string | undefined): string | undefined {
+function awsErrorType(value: string | undefined): string | undefined {
   if (!value) return undefined;
   return value.split(',')[0]!.split(':')[0]!.split('#').pop() || undefined;
 }
 
-/** An AWS error answer, shaped like the SDK's: `name` is AWS's error type. */
-export class AwsHttpError extends Error {
+/**
+ * An AWS error answer, shaped like the SDK's service exceptions: `name` is AWS's error type
+ * (GoneException, LimitExceededException, ...), as code written for the SDK compares it.
+ */
+export class AwsHttpError extends RelayError {
   readonly $metadata: { httpStatusCode: number };
-  constructor(name: string, statusCode: number, message: string) {
+  constructor(type: string, statusCode: number, message: string) {
     super(message);
-    this.name = name;
+    this.name = type;
     this.$metadata = { httpStatusCode: statusCode };
   }
 }
@@ -165,22 +179,4 @@ export function errorMessage(text: string, status: number): string {
     // not JSON
   }
   return `AWS answered ${status}`;
-}
-
-/** Connection errors that mean the request never reached the server. */
-export const NOT_SENT_ERRORS: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
-/** The SDK's backoff bases: longer after throttling. */
-export const THROTTLE_BACKOFF_MS = 500;
-export const TRANSIENT_BACKOFF_MS = 100;
-
-/** Full jitter, exponential from `baseMs`, as the SDK's standard retry strategy. */
-export function backoff(attempt: number, baseMs: number): Promise<void> {
-  const ceiling = Math.min(20_000, baseMs * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }

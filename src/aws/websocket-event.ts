@@ -4,8 +4,9 @@
  */
 export interface WebSocketEvent {
   requestContext: WebSocketRequestContext;
-  /** Present on MESSAGE events; binary frames arrive base64-encoded. */
+  /** Present on MESSAGE events: the text frame as sent (a binary frame closes the connection instead). */
   body?: string;
+  /** Always false for WebSocket routes: text frames are not encoded. */
   isBase64Encoded: boolean;
   /** $connect only. */
   headers?: Record<string, string>;

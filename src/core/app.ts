@@ -7,19 +7,17 @@ import { errorFrame, type MessageFrame, parseClientFrame } from './protocol.js';
 /** Every connection joins this room until rooms can be chosen. */
 export const DEFAULT_ROOM = 'default';
 
-export interface RelayDeps {
+/** What connect and disconnect need: the store only, so their Lambda bundles carry no sender. */
+export interface ConnectionsDeps {
   store: ConnectionStore;
-  sender: Sender;
   clock: Clock;
+}
+
+export interface RelayDeps extends ConnectionsDeps {
+  sender: Sender;
   logger: Logger;
-  /** Unique message ids; injectable for deterministic tests. */
-  newId?: () => string;
   /** Deliveries in flight per broadcast. */
   fanoutConcurrency?: number;
-  /** How long a connection record lives before TTL may delete it. */
-  connectionTtlSeconds?: number;
-  /** Largest frame the gateway will deliver (PostToConnection's 128 KB). */
-  maxFrameBytes?: number;
 }
 
 export interface ConnectInput {
@@ -32,10 +30,14 @@ export interface ConnectInput {
 /** What happened to one client frame. */
 export type MessageOutcome = { kind: 'broadcast'; result: FanoutResult } | { kind: 'rejected'; code: string };
 
-/** The relay's use cases, independent of AWS and of the transport. */
-export interface Relay {
+/** The connection lifecycle: $connect and $disconnect. */
+export interface Connections {
   connect(input: ConnectInput): Promise<void>;
   disconnect(connectionId: string): Promise<void>;
+}
+
+/** The relay's use cases, independent of AWS and of the transport. */
+export interface Relay extends Connections {
   /** Handles one raw client frame: broadcast it, or send the sender an error frame. */
   message(connectionId: string, body: string | undefined | null): Promise<MessageOutcome>;
   /** Server-side publish to the default room. */
@@ -43,7 +45,7 @@ export interface Relay {
 }
 
 /** API Gateway closes a connection after 2 hours; keep the record a little longer than that. */
-const DEFAULT_TTL_SECONDS = 3 * 60 * 60;
+const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
 const DEFAULT_CONCURRENCY = 64;
 /**
  * API Gateway's WebSocket message payload quota (128 KB): PostToConnection refuses larger data,
@@ -51,10 +53,22 @@ const DEFAULT_CONCURRENCY = 64;
  */
 export const API_GATEWAY_MAX_MESSAGE_BYTES = 128 * 1024;
 
+/** Records and forgets connections; every connection joins the default room. */
+export function createConnections({ store, clock }: ConnectionsDeps): Connections {
+  return {
+    async connect({ connectionId, sourceIp, connectedAt = clock.now() }) {
+      const expiresAt = Math.floor(connectedAt / 1000) + CONNECTION_TTL_SECONDS;
+      await store.add({ connectionId, connectedAt, sourceIp, expiresAt }, DEFAULT_ROOM);
+    },
+
+    async disconnect(connectionId) {
+      await store.remove(connectionId);
+    },
+  };
+}
+
 /** Builds the relay's use cases from its ports. */
 export function createRelay(deps: RelayDeps): Relay {
-  const newId = deps.newId ?? randomUUID;
-  const ttlSeconds = deps.connectionTtlSeconds ?? DEFAULT_TTL_SECONDS;
   const fanoutDeps = {
     sender: deps.sender,
     store: deps.store,
@@ -63,19 +77,17 @@ export function createRelay(deps: RelayDeps): Relay {
     concurrency: deps.fanoutConcurrency ?? DEFAULT_CONCURRENCY,
   };
 
-  const maxFrameBytes = deps.maxFrameBytes ?? API_GATEWAY_MAX_MESSAGE_BYTES;
-
   const broadcast = async (data: unknown, from: string | null): Promise<FanoutResult> => {
     const ts = deps.clock.now();
-    const frame: MessageFrame = { type: 'message', data, from, id: newId(), ts };
+    const frame: MessageFrame = { type: 'message', data, from, id: randomUUID(), ts };
     // Serialise once: the same bytes go to every recipient.
     const payload = JSON.stringify(frame);
     // Checked before any delivery: every PostToConnection would fail with PayloadTooLarge.
     const bytes = Buffer.byteLength(payload);
-    if (bytes > maxFrameBytes) {
+    if (bytes > API_GATEWAY_MAX_MESSAGE_BYTES) {
       throw new InvalidMessageError(
         'message_too_large',
-        `the message frame would be ${bytes} bytes; the limit is ${maxFrameBytes}`,
+        `the message frame would be ${bytes} bytes; the limit is ${API_GATEWAY_MAX_MESSAGE_BYTES}`,
       );
     }
     return fanOut(DEFAULT_ROOM, deps.store.members(DEFAULT_ROOM), payload, fanoutDeps);
@@ -92,14 +104,7 @@ export function createRelay(deps: RelayDeps): Relay {
   };
 
   return {
-    async connect({ connectionId, sourceIp, connectedAt = deps.clock.now() }) {
-      const expiresAt = Math.floor(connectedAt / 1000) + ttlSeconds;
-      await deps.store.add({ connectionId, connectedAt, sourceIp, expiresAt }, DEFAULT_ROOM);
-    },
-
-    async disconnect(connectionId) {
-      await deps.store.remove(connectionId);
-    },
+    ...createConnections(deps),
 
     async message(connectionId, body) {
       try {

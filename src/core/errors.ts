@@ -1,21 +1,22 @@
-/** Root of every error the relay raises on purpose; anything else is a bug. */
+/**
+ * Root of every error the relay raises on purpose; anything else is a bug. Each subclass sets
+ * its own `name` as a literal: bundlers minify class names, so `new.target.name` would not last.
+ */
 export class RelayError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  override name = 'RelayError';
 }
 
-/** An error as one log line: `Name: message`. */
+/** An error as one line for humans: `Name: message`. */
 export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** The connection no longer exists at the gateway (API Gateway answered 410 GoneException). */
 export class ConnectionGoneError extends RelayError {
+  override name = 'ConnectionGoneError';
   constructor(
     readonly connectionId: string,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(`connection ${connectionId} is gone`, options);
   }
@@ -23,6 +24,7 @@ export class ConnectionGoneError extends RelayError {
 
 /** A client frame the relay cannot act on; `code` is stable and machine-readable. */
 export class InvalidMessageError extends RelayError {
+  override name = 'InvalidMessageError';
   constructor(
     readonly code: InvalidMessageCode,
     message: string,

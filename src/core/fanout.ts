@@ -1,4 +1,4 @@
-import { ConnectionGoneError, describeError } from './errors.js';
+import { ConnectionGoneError } from './errors.js';
 import type { Clock, ConnectionStore, Logger, Member, Sender } from './ports.js';
 
 /** How a broadcast went; `delivered + gone + failed` is the number of recipients tried. */
@@ -48,7 +48,7 @@ export async function fanOut(
         if (deps.clock.now() - connectedAt >= CONNECT_GRACE_MS) await prune(connectionId, room, deps);
       } else {
         result.failed++;
-        deps.logger.warn('delivery failed', { connectionId, error: describeError(error) });
+        deps.logger.warn('delivery failed', { connectionId, error });
       }
     }
   };
@@ -88,6 +88,6 @@ async function prune(connectionId: string, room: string, deps: FanoutDeps): Prom
     await deps.store.remove(connectionId, [room]);
   } catch (error) {
     // TTL removes it eventually; a failed prune must not fail the broadcast.
-    deps.logger.warn('could not prune gone connection', { connectionId, error: describeError(error) });
+    deps.logger.warn('could not prune gone connection', { connectionId, error });
   }
 }

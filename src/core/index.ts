@@ -1,4 +1,5 @@
 export * from './app.js';
+export * from './clock.js';
 export * from './errors.js';
 export * from './fanout.js';
 export type * from './ports.js';

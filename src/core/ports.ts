@@ -37,7 +37,10 @@ export interface Clock {
   now(): number;
 }
 
-/** The subset of a logger the relay uses; console satisfies it. */
+/**
+ * The subset of a logger the relay uses; console satisfies it. `details` may hold Error objects:
+ * the logger keeps their stack and cause.
+ */
 export interface Logger {
   info(message: string, details?: Record<string, unknown>): void;
   warn(message: string, details?: Record<string, unknown>): void;

@@ -151,6 +151,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         ...baseEnv,
         ...httpFunction.environment,
         AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementUrl,
+        // In this process the SDK reads AWS_ENDPOINT_URL_DYNAMODB from process.env, not from here.
+        DYNAMODB_ENDPOINT: dynamodbEndpoint,
       });
       const relay = createRelayFactory(config, LOCAL_CREDENTIALS)(managementUrl);
       const httpApi = buildHttpApi({ relay, websocketUrl: wsUrl, publishToken: config.publishToken });

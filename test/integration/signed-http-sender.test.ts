@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deliveryRetries } from '../../src/aws/delivery-retries.js';
 import { createManagementSender } from '../../src/aws/management-sender.js';
-import { createSignedHttpSender } from '../../src/aws/signed-http-sender.js';
+import { TRANSIENT_BACKOFF_MS } from '../../src/aws/retry.js';
+import { createSignedHttpSender, encodeConnectionId } from '../../src/aws/signed-http-sender.js';
 import { ConnectionGoneError, type Sender } from '../../src/core/index.js';
-import { scriptedServer } from '../helpers/scripted-server.js';
+import { type Captured, scriptedServer } from '../helpers/scripted-server.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 
@@ -16,70 +17,80 @@ const gone = (): [number, Record<string, string>, string] => [
   '{"message":null}',
 ];
 
+/** What the SDK's own signer makes of the request that arrived, at the time it claims: the reference. */
+async function resign(request: Captured, identity: typeof credentials & { sessionToken?: string }): Promise<string> {
+  const signer = new SignatureV4({
+    service: 'execute-api',
+    region: 'us-east-1',
+    credentials: identity,
+    sha256: Hash.bind(null, 'sha256'),
+    applyChecksum: false,
+  });
+  const amzDate = String(request.headers['x-amz-date']);
+  const signingDate = new Date(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
+  const resigned = await signer.sign(
+    {
+      method: 'POST',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      path: request.url,
+      query: {},
+      headers: {
+        host: String(request.headers.host),
+        'content-type': String(request.headers['content-type']),
+        'x-amz-content-sha256': createHash('sha256').update(request.body).digest('hex'),
+      },
+      body: request.body,
+    },
+    { signingDate },
+  );
+  return resigned.headers.authorization!;
+}
+
 describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
   // A scripted @connections.
   const fake = scriptedServer([200, {}, '']);
   let endpoint: string;
   let lean: Sender;
-  let sdk: Sender;
-  let sdkClient: ApiGatewayManagementApiClient;
+  let sdk: ReturnType<typeof createManagementSender>;
+  const both = () =>
+    [
+      ['lean', lean],
+      ['sdk', sdk],
+    ] as const;
 
   beforeAll(async () => {
     endpoint = await fake.start('/prod');
     lean = createSignedHttpSender({ endpoint, region: 'us-east-1', credentials, maxAttempts: 3 });
-    sdkClient = new ApiGatewayManagementApiClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 3 });
-    sdk = createManagementSender(sdkClient);
+    sdk = createManagementSender({ endpoint, region: 'us-east-1', credentials, maxAttempts: 3 });
   });
   afterEach(() => fake.reset());
   afterAll(async () => {
-    sdkClient.destroy();
+    sdk.destroy();
     await fake.close();
   });
 
-  it('sends the same request line and body as the SDK, with a valid SigV4 signature', async () => {
-    const id = 'Ab+/=c!d';
-    await sdk.send(id, '{"x":1}');
-    await lean.send(id, '{"x":1}');
-    const [viaSdk, viaLean] = fake.seen;
+  it.each(['Ab+/=c!d', "a~b_c-d.e*f(g)h'i%j é"])(
+    'sends the same request line and body as the SDK, with a valid SigV4 signature (id %s)',
+    async (id) => {
+      await sdk.send(id, '{"x":1}');
+      await lean.send(id, '{"x":1}');
+      const [viaSdk, viaLean] = fake.seen;
 
-    expect(viaLean!.method).toBe('POST');
-    expect(viaLean!.url).toBe(viaSdk!.url);
-    expect(viaLean!.body.toString()).toBe('{"x":1}');
-    // Re-sign what arrived, at the time it claims: the signature must match.
-    const signer = new SignatureV4({
-      service: 'execute-api',
-      region: 'us-east-1',
-      credentials,
-      sha256: Hash.bind(null, 'sha256'),
-      applyChecksum: false,
-    });
-    const amzDate = String(viaLean!.headers['x-amz-date']);
-    const signingDate = new Date(
-      `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
-    );
-    const resigned = await signer.sign(
-      {
-        method: 'POST',
-        protocol: 'http:',
-        hostname: '127.0.0.1',
-        path: viaLean!.url,
-        query: {},
-        headers: {
-          host: String(viaLean!.headers.host),
-          'content-type': String(viaLean!.headers['content-type']),
-          'x-amz-content-sha256': createHash('sha256').update(viaLean!.body).digest('hex'),
-        },
-        body: viaLean!.body,
-      },
-      { signingDate },
-    );
-    expect(viaLean!.headers.authorization).toBe(resigned.headers.authorization);
-    expect(viaLean!.headers.authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/,
-    );
-    // The hash it signed is the body's.
-    expect(viaLean!.headers['x-amz-content-sha256']).toBe(createHash('sha256').update('{"x":1}').digest('hex'));
-  });
+      expect(viaLean!.method).toBe('POST');
+      expect(viaLean!.url).toBe(viaSdk!.url);
+      expect(viaLean!.url).toBe(`/prod/@connections/${encodeConnectionId(id)}`);
+      expect(viaLean!.body.toString()).toBe('{"x":1}');
+      expect(viaLean!.headers.authorization).toBe(await resign(viaLean!, credentials));
+      expect(viaLean!.headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/,
+      );
+      // The hash it signed is the body's.
+      expect(viaLean!.headers['x-amz-content-sha256']).toBe(createHash('sha256').update('{"x":1}').digest('hex'));
+    },
+  );
 
   it('410 GoneException → ConnectionGoneError from both, without retrying', async () => {
     for (const sender of [sdk, lean]) {
@@ -109,22 +120,55 @@ describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
     }
   });
 
-  it('retries throttling (429), then succeeds', async () => {
+  it.each(['lean', 'sdk'] as const)('the %s sender retries throttling (429), then succeeds', async (name) => {
+    const sender = { lean, sdk }[name];
     fake.script.push(() => [429, { 'x-amzn-ErrorType': 'LimitExceededException' }, '{}']);
-    await expect(lean.send('c1', 'x')).resolves.toBeUndefined();
+    await expect(sender.send('c1', 'x')).resolves.toBeUndefined();
     expect(fake.seen).toHaveLength(2);
   });
 
-  it('does not retry a 5xx, which may have been delivered: no frame is sent twice', async () => {
-    fake.script.push(() => [500, { 'x-amzn-ErrorType': 'InternalServerErrorException' }, '{"message":"boom"}']);
-    const error = (await lean.send('c1', 'x').catch((e: unknown) => e)) as Error;
-    expect(error.name).toBe('InternalServerErrorException');
-    expect(fake.seen).toHaveLength(1);
+  it.each([
+    [500, 'InternalServerErrorException'],
+    [502, 'BadGatewayException'],
+    [503, 'ServiceUnavailableException'],
+  ])('neither sender retries a %i, which may have been delivered: no frame is sent twice', async (status, type) => {
+    for (const [name, sender] of both()) {
+      fake.reset();
+      fake.script.push(() => [status, { 'x-amzn-ErrorType': type }, '{"message":"boom"}']);
+      const error = (await sender.send('c1', 'x').catch((e: unknown) => e)) as Error;
+      expect({ name, error: error.name }).toEqual({ name, error: type });
+      expect({ name, requests: fake.seen.length }).toEqual({ name, requests: 1 });
+    }
   });
 
-  it('treats a 410 without an error type header as gone', async () => {
-    fake.script.push(() => [410, {}, '']);
-    await expect(lean.send('c1', 'x')).rejects.toBeInstanceOf(ConnectionGoneError);
+  it('neither sender retries a connection dropped after the request arrived', async () => {
+    for (const [name, sender] of both()) {
+      fake.reset();
+      fake.script.push(() => 'drop');
+      await expect(sender.send('c1', 'x')).rejects.toBeDefined();
+      expect({ name, requests: fake.seen.length }).toEqual({ name, requests: 1 });
+    }
+  });
+
+  it('both take a refused connection (never sent) for one worth retrying', async () => {
+    const nowhere = 'http://127.0.0.1:9/prod';
+    const once = { region: 'us-east-1', credentials, maxAttempts: 1 };
+    const sdkOnce = createManagementSender({ endpoint: nowhere, ...once });
+    const errors = await Promise.all([
+      createSignedHttpSender({ endpoint: nowhere, ...once })
+        .send('c1', 'x')
+        .catch((e: unknown) => e),
+      sdkOnce.send('c1', 'x').catch((e: unknown) => e),
+    ]);
+    sdkOnce.destroy();
+    for (const error of errors) expect(deliveryRetries(3).backoffBaseMs(error)).toBe(TRANSIENT_BACKOFF_MS);
+  });
+
+  it('both treat a 410 without an error type header as gone', async () => {
+    for (const [, sender] of both()) {
+      fake.script.push(() => [410, {}, '']);
+      await expect(sender.send('c1', 'x')).rejects.toBeInstanceOf(ConnectionGoneError);
+    }
   });
 
   it('signs the session token of temporary credentials (as on Lambda)', async () => {
@@ -137,6 +181,9 @@ describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
     const [request] = fake.seen;
     expect(request!.headers['x-amz-security-token']).toBe('TOKEN/with+chars=');
     expect(request!.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-security-token/);
+    expect(request!.headers.authorization).toBe(
+      await resign(request!, { ...credentials, sessionToken: 'TOKEN/with+chars=' }),
+    );
   });
 
   it('asks the credential provider once, and again only when its credentials near expiry (as on Lambda)', async () => {
@@ -170,17 +217,23 @@ describe('the lean (signed HTTP) sender behaves like the SDK sender', () => {
     ]);
   });
 
-  it('gives up after maxAttempts with the last error', async () => {
-    fake.script.push(
-      ...Array.from({ length: 3 }, () => (): [number, Record<string, string>, string] => [
-        429,
-        { 'x-amzn-ErrorType': 'LimitExceededException' },
-        '{"message":"slow down"}',
-      ]),
-    );
-    const error = (await lean.send('c1', 'x').catch((e: unknown) => e)) as Error;
-    expect(error.name).toBe('LimitExceededException');
-    expect(error.message).toBe('slow down');
-    expect(fake.seen).toHaveLength(3);
+  it('both give up after maxAttempts with the last error', async () => {
+    for (const [name, sender] of both()) {
+      fake.reset();
+      fake.script.push(
+        ...Array.from({ length: 3 }, () => (): [number, Record<string, string>, string] => [
+          429,
+          { 'x-amzn-ErrorType': 'LimitExceededException', 'content-type': 'application/json' },
+          '{"message":"slow down"}',
+        ]),
+      );
+      const error = (await sender.send('c1', 'x').catch((e: unknown) => e)) as Error;
+      expect({ name, type: error.name, message: error.message }).toEqual({
+        name,
+        type: 'LimitExceededException',
+        message: 'slow down',
+      });
+      expect({ name, requests: fake.seen.length }).toEqual({ name, requests: 3 });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, managementEndpointFor } from '../../src/aws/config.js';
+import { RelayError } from '../../src/core/index.js';
 import { websocketEvent } from '../fixtures/websocket-event.js';
 
 describe('loadConfig', () => {
@@ -14,24 +15,10 @@ describe('loadConfig', () => {
     );
   });
 
-  it('leaves FIPS, dual-stack and isolated-partition endpoints to the SDK client, which alone resolves them', () => {
-    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_USE_FIPS_ENDPOINT: 'true' }).dynamodbClient).toBe('sdk');
-    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_USE_DUALSTACK_ENDPOINT: 'true' }).dynamodbClient).toBe('sdk');
-    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_REGION: 'us-isob-east-1' }).dynamodbClient).toBe('sdk');
-    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_REGION: 'us-gov-west-1' }).dynamodbClient).toBe('signed-http');
-    expect(
-      loadConfig({ CONNECTIONS_TABLE: 't', AWS_USE_FIPS_ENDPOINT: 'true', DYNAMODB_ENDPOINT: 'http://local:1' })
-        .dynamodbClient,
-    ).toBe('signed-http');
-    expect(() =>
-      loadConfig({ CONNECTIONS_TABLE: 't', AWS_USE_FIPS_ENDPOINT: 'true', DYNAMODB_CLIENT: 'signed-http' }),
-    ).toThrow(/DYNAMODB_CLIENT=signed-http cannot resolve FIPS/);
-  });
-
-  it('takes the DynamoDB endpoint from the service-specific variable first, then the global one', () => {
+  it('passes a DynamoDB endpoint on only from DYNAMODB_ENDPOINT: the SDK reads the AWS_ENDPOINT_URL* ones itself', () => {
     expect(loadConfig({ CONNECTIONS_TABLE: 't' }).dynamodbEndpoint).toBeUndefined();
-    expect(loadConfig({ CONNECTIONS_TABLE: 't', AWS_ENDPOINT_URL: 'http://all:1' }).dynamodbEndpoint).toBe(
-      'http://all:1',
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', DYNAMODB_ENDPOINT: 'http://local:1' }).dynamodbEndpoint).toBe(
+      'http://local:1',
     );
     expect(
       loadConfig({
@@ -39,21 +26,27 @@ describe('loadConfig', () => {
         AWS_ENDPOINT_URL: 'http://all:1',
         AWS_ENDPOINT_URL_DYNAMODB: 'http://ddb:2',
       }).dynamodbEndpoint,
-    ).toBe('http://ddb:2');
+    ).toBeUndefined();
   });
 
-  it('uses the lean clients unless told otherwise, and names a bad choice', () => {
-    expect(loadConfig({ CONNECTIONS_TABLE: 't' })).toMatchObject({
-      managementSender: 'signed-http',
-      dynamodbClient: 'signed-http',
-    });
-    expect(loadConfig({ CONNECTIONS_TABLE: 't', MANAGEMENT_SENDER: 'sdk', DYNAMODB_CLIENT: 'sdk' })).toMatchObject({
-      managementSender: 'sdk',
-      dynamodbClient: 'sdk',
-    });
-    expect(() => loadConfig({ CONNECTIONS_TABLE: 't', DYNAMODB_CLIENT: 'aws-sdk' })).toThrow(
-      'DYNAMODB_CLIENT must be one of signed-http, sdk, got "aws-sdk"',
+  it('uses the lean sender unless told otherwise, and names a bad choice', () => {
+    expect(loadConfig({ CONNECTIONS_TABLE: 't' }).managementSender).toBe('signed-http');
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', MANAGEMENT_SENDER: 'sdk' }).managementSender).toBe('sdk');
+    expect(() => loadConfig({ CONNECTIONS_TABLE: 't', MANAGEMENT_SENDER: 'aws-sdk' })).toThrow(
+      'MANAGEMENT_SENDER must be one of signed-http, sdk, got "aws-sdk"',
     );
+  });
+
+  it('names its errors', () => {
+    const error = (() => {
+      try {
+        loadConfig({});
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(RelayError);
+    expect((error as Error).name).toBe('ConfigError');
   });
 });
 

@@ -78,7 +78,15 @@ describe('fanOut', () => {
 
     expect(result).toEqual({ delivered: 1, gone: 0, failed: 1 });
     expect(store.removed).toEqual([]);
-    expect(logger.lines).toEqual([expect.objectContaining({ level: 'warn', message: 'delivery failed' })]);
+    // The error itself, not a string: the logger keeps its stack and cause.
+    expect(logger.lines).toEqual([
+      {
+        level: 'warn',
+        message: 'delivery failed',
+        details: { connectionId: 'a', error: expect.objectContaining({ message: 'throttled' }) },
+      },
+    ]);
+    expect((logger.lines[0]!.details as { error: unknown }).error).toBeInstanceOf(Error);
   });
 
   it('frees the slot of a delivery whose failure could not even be logged, so the broadcast still finishes', async () => {

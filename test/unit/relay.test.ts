@@ -1,20 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createRelay, DEFAULT_ROOM } from '../../src/core/index.js';
+import { createConnections, createRelay, DEFAULT_ROOM } from '../../src/core/index.js';
 import { FakeSender, FakeStore, recordingLogger } from '../helpers/fakes.js';
 
 const NOW = 1_700_000_000_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 function setUp() {
   const store = new FakeStore(2, () => Math.floor(NOW / 1000));
   const sender = new FakeSender();
-  let counter = 0;
-  const relay = createRelay({
-    store,
-    sender,
-    clock: { now: () => NOW },
-    logger: recordingLogger(),
-    newId: () => `m${++counter}`,
-  });
+  const relay = createRelay({ store, sender, clock: { now: () => NOW }, logger: recordingLogger() });
   return { store, sender, relay };
 }
 
@@ -37,8 +31,15 @@ describe('createRelay', () => {
     const outcome = await relay.message('a', JSON.stringify({ action: 'sendmessage', data: { text: 'hi' } }));
 
     expect(outcome).toEqual({ kind: 'broadcast', result: { delivered: 3, gone: 0, failed: 0 } });
-    const expected = { type: 'message', data: { text: 'hi' }, from: 'a', id: 'm1', ts: NOW };
-    for (const id of ['a', 'b', 'c']) expect(sender.framesFor(id)).toEqual([expected]);
+    const [frame] = sender.framesFor('a');
+    expect(frame).toEqual({
+      type: 'message',
+      data: { text: 'hi' },
+      from: 'a',
+      id: expect.stringMatching(UUID),
+      ts: NOW,
+    });
+    for (const id of ['b', 'c']) expect(sender.framesFor(id)).toEqual([frame]);
   });
 
   it('an invalid frame gets an error frame to the sender only', async () => {
@@ -90,6 +91,23 @@ describe('createRelay', () => {
 
     expect(result.delivered).toBe(1);
     expect(sender.framesFor('b')).toEqual([]);
-    expect(sender.framesFor('a')).toEqual([{ type: 'message', data: { n: 1 }, from: null, id: 'm1', ts: NOW }]);
+    expect(sender.framesFor('a')).toEqual([
+      { type: 'message', data: { n: 1 }, from: null, id: expect.stringMatching(UUID), ts: NOW },
+    ]);
+  });
+});
+
+describe('createConnections ($connect and $disconnect need the store alone)', () => {
+  it('records a connection at the time the gateway accepted it, and forgets it', async () => {
+    const store = new FakeStore(2, () => Math.floor(NOW / 1000));
+    const connections = createConnections({ store, clock: { now: () => NOW } });
+
+    await connections.connect({ connectionId: 'a', sourceIp: '::1', connectedAt: NOW - 5_000 });
+    expect(store.connections.get('a')).toMatchObject({ connectedAt: NOW - 5_000 });
+    expect(store.rooms.get(DEFAULT_ROOM)?.has('a')).toBe(true);
+
+    await connections.disconnect('a');
+    expect(store.connections.has('a')).toBe(false);
+    expect(store.removed).toEqual([{ connectionId: 'a', rooms: [] }]);
   });
 });
