@@ -22,7 +22,7 @@ const ZIP_BUDGET_BYTES: Record<string, number> = {
 
 const STAGE = 'ci';
 const REGION = 'eu-west-1';
-const service = loadServiceDefinition(join(ROOT, 'serverless.yml'), { stage: STAGE, region: REGION, env: {} });
+const service = await loadServiceDefinition(join(ROOT, 'serverless.yml'), { stage: STAGE, region: REGION, env: {} });
 
 let template: any;
 let output: string;
