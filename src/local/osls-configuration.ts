@@ -49,8 +49,9 @@ export async function readOslsConfiguration(configPath: string, options: OslsRea
     if (error instanceof ServiceConfigError) throw error;
     if (isServerlessError(error)) {
       // osls's parse errors already name the file, with line, column and the lines around.
-      const named = error.message.includes(`"${basename(file)}"`);
-      throw new ServiceConfigError(named ? error.message : `${shownPath(file)}: ${error.message}`, { cause: error });
+      const message = withoutStack(error.message);
+      const named = message.includes(`"${basename(file)}"`);
+      throw new ServiceConfigError(named ? message : `${shownPath(file)}: ${message}`, { cause: error });
     }
     throw error;
   }
@@ -155,7 +156,7 @@ function awsSource(type: string, what: string, ServerlessError: new (message: st
 function throwResolutionErrors(variablesMeta: VariablesMeta, file: string): void {
   const messages = [...variablesMeta.values()].flatMap(({ error, value }) =>
     // osls names the property; the text written there shows which variable it was.
-    error ? [`${error.message}${typeof value === 'string' ? `, in ${JSON.stringify(value)}` : ''}`] : [],
+    error ? [`${withoutStack(error.message)}${typeof value === 'string' ? `, in ${JSON.stringify(value)}` : ''}`] : [],
   );
   if (messages.length === 0) return;
   throw new ServiceConfigError(`${shownPath(file)}: ${[...new Set(messages)].join('\n  ')}`);
@@ -184,6 +185,14 @@ function throwUnknownSources(variablesMeta: VariablesMeta, file: string): void {
 export function shownPath(file: string): string {
   const near = relative(process.cwd(), file);
   return near.startsWith('..') ? file : near;
+}
+
+/** osls puts the stack of an error thrown by a `${file(x.js)}` into its message; the user needs the message. */
+function withoutStack(message: string): string {
+  return message
+    .split('\n')
+    .filter((line) => !/^\s+at .+/.test(line))
+    .join('\n');
 }
 
 function isServerlessError(error: unknown): error is Error {
