@@ -81,8 +81,9 @@ async function read(file: string, options: OslsReadOptions): Promise<ResolvedSer
   // What `serverless.init()` sets for `${sls:instanceId}`, without loading plugins.
   serverless.instanceId = Date.now().toString();
 
+  let env = options.env ?? process.env;
   const sources: Record<string, Source> = {
-    env: envSource(options.env),
+    env: envSource(() => env),
     file: osls('configuration/variables/sources/file'),
     opt: osls('configuration/variables/sources/opt'),
     self: osls('configuration/variables/sources/self'),
@@ -92,7 +93,8 @@ async function read(file: string, options: OslsReadOptions): Promise<ResolvedSer
   };
   for (const [type, what] of Object.entries(AWS_SOURCES)) sources[type] = awsSource(type, what, ServerlessError);
 
-  if (variablesMeta.size) {
+  const resolveVariables = async (propertyPathsToResolve: Set<string> | null) => {
+    if (variablesMeta.size === 0) return;
     await osls('configuration/variables/resolve')({
       serviceDir,
       configuration,
@@ -100,12 +102,18 @@ async function read(file: string, options: OslsReadOptions): Promise<ResolvedSer
       sources,
       options: cliOptions,
       fulfilledSources: new Set(Object.keys(sources)),
-      propertyPathsToResolve: null,
+      propertyPathsToResolve,
       variableSourcesInConfig: new Set(),
     });
     throwResolutionErrors(variablesMeta, file);
-    throwUnknownSources(variablesMeta, file);
+  };
+  // As the CLI does: `provider.stage` and `useDotenv` first, then the `.env` files, then the rest.
+  await resolveVariables(new Set(['provider\0stage', 'useDotenv']));
+  if (configuration.useDotenv) {
+    env = withDotenv(env, serviceDir, osls('utils/resolve-stage')({ configuration, options: cliOptions }));
   }
+  await resolveVariables(null);
+  throwUnknownSources(variablesMeta, file);
 
   // What `serverless.init()` and `serverless.run()` do to the configuration before any plugin runs.
   await serverless.service.load(cliOptions);
@@ -120,22 +128,41 @@ async function read(file: string, options: OslsReadOptions): Promise<ResolvedSer
   };
 }
 
+type Env = Record<string, string | undefined>;
+
 /** osls's own `env` source, reading the given environment instead of process.env. */
-function envSource(env: Record<string, string | undefined> | undefined): Source {
+function envSource(env: () => Env): Source {
   const source: Source = osls('configuration/variables/sources/env');
-  if (!env || env === process.env) return source;
-  return {
-    resolve(input) {
-      // The source reads process.env synchronously: swapping it for the call is safe.
-      const saved = process.env;
-      process.env = env;
-      try {
-        return source.resolve(input);
-      } finally {
-        process.env = saved;
-      }
-    },
-  };
+  // The source reads process.env synchronously: swapping it for the call is safe.
+  return { resolve: (input) => withProcessEnv(env(), () => source.resolve(input)) };
+}
+
+/**
+ * osls's own `.env` loader (`.env.<stage>`, else `.env`, in the service folder) run on a copy of
+ * `env`: the variables feed `${env:...}` as with `serverless package`, not the functions.
+ */
+function withDotenv(env: Env, serviceDir: string, stage: string): Env {
+  const loaded = { ...env };
+  const cwd = process.cwd();
+  // The loader reads the folder it runs in (the CLI runs in the service folder) and writes process.env.
+  process.chdir(serviceDir);
+  try {
+    withProcessEnv(loaded, () => osls('cli/load-dotenv')(stage));
+  } finally {
+    process.chdir(cwd);
+  }
+  return loaded;
+}
+
+function withProcessEnv<T>(env: Env, call: () => T): T {
+  if (env === process.env) return call();
+  const saved = process.env;
+  process.env = env;
+  try {
+    return call();
+  } finally {
+    process.env = saved;
+  }
 }
 
 /** Stands in for a source that needs AWS: one line naming it and how to give a local value. */

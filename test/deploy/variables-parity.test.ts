@@ -51,6 +51,7 @@ describe('a service using every local variable source: npm run dev reads what se
         COMPUTED: 'variables-ci',
         FROM_YAML: 'variables-parts',
         FROM_ENV: 'from-the-environment',
+        FROM_DOTENV: 'from-dotenv-ci',
         ENABLED: 'true',
         STAGE: 'ci',
         REGION: 'eu-west-1',
