@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import yauzl from 'yauzl';
@@ -12,6 +12,8 @@ export interface PackageRun {
   template: any;
   /** Where the zips and templates were written. */
   packageDir: string;
+  /** What packaging left in the OS temp dir (its own, for the run): nothing, when it cleans up. */
+  leftInTempDir: string[];
 }
 
 /**
@@ -43,22 +45,29 @@ export function runServerlessPackage(options: {
   // Without a network where the machine allows it: packaging must not need one.
   const offline = spawnSync('unshare', ['-n', 'true']).status === 0;
   const [file, ...args] = offline ? ['unshare', '-n', ...command] : command;
-  const run = spawnSync(file!, args, {
-    cwd: serviceDir,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
-      AWS_SECRET_ACCESS_KEY: 'fake',
-      AWS_SESSION_TOKEN: '',
-      AWS_PROFILE: '',
-      ...options.env,
-    },
-  });
-  const output = `${run.stdout}${run.stderr}`;
-  if (run.status !== 0) throw new Error(`serverless package failed (${run.status}):\n${output}`);
-  const template = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'));
-  return { output, template, packageDir };
+  // A temp dir of its own: whatever packaging forgets there is seen, and removed here.
+  const ownTempDir = mkdtempSync(join(tmpdir(), 'edge-relay-package-'));
+  try {
+    const run = spawnSync(file!, args, {
+      cwd: serviceDir,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        TMPDIR: ownTempDir,
+        AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
+        AWS_SECRET_ACCESS_KEY: 'fake',
+        AWS_SESSION_TOKEN: '',
+        AWS_PROFILE: '',
+        ...options.env,
+      },
+    });
+    const output = `${run.stdout}${run.stderr}`;
+    if (run.status !== 0) throw new Error(`serverless package failed (${run.status}):\n${output}`);
+    const template = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'));
+    return { output, template, packageDir, leftInTempDir: readdirSync(ownTempDir) };
+  } finally {
+    rmSync(ownTempDir, { recursive: true, force: true });
+  }
 }
 
 /** Temporary folders of one test file, all removed by `removeAll()` (call it in afterAll). */

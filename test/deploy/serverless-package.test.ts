@@ -27,10 +27,11 @@ const service = await loadServiceDefinition(join(ROOT, 'serverless.yml'), { stag
 
 let template: any;
 let output: string;
+let leftInTempDir: string[];
 const folders = temporaryFolders();
 
 beforeAll(() => {
-  ({ template, output } = runServerlessPackage({ stage: STAGE, region: REGION }));
+  ({ template, output, leftInTempDir } = runServerlessPackage({ stage: STAGE, region: REGION }));
 }, 120_000);
 afterAll(() => folders.removeAll());
 
@@ -63,6 +64,10 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
   const ofType = (type: string) => resources().filter(([, r]) => r.Type === type);
   const functionResource = (name: string) =>
     ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === `edge-relay-${STAGE}-${name}`)![1];
+
+  it('leaves nothing in the OS temp dir (serverless-esbuild staging folders included)', () => {
+    expect(leftInTempDir).toEqual([]);
+  });
 
   it("reports each bundle's size", () => {
     // serverless-esbuild's line, printed with --verbose.
