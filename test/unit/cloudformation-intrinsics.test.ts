@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RelayError } from '../../src/core/errors.js';
 import { resolveIntrinsics } from '../../src/local/cloudformation-intrinsics.js';
 import { ServiceConfigError } from '../../src/local/service-config-error.js';
 
@@ -30,6 +31,18 @@ describe('CloudFormation references, resolved locally', () => {
       url: 'https://local.execute-api.us-east-1.amazonaws.com',
       sub: 'table my-table in us-east-1 ${Literal}',
     });
+  });
+
+  it('its errors are configuration errors, under the root error class, with their own name', () => {
+    const error = (() => {
+      try {
+        resolveIntrinsics({ Ref: 'SomeQueue' }, stack);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(RelayError);
+    expect((error as Error).name).toBe('ServiceConfigError');
   });
 
   it('names a reference it cannot stand in for', () => {
