@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 const dir = mkdtempSync(join(tmpdir(), 'edge-relay-config-'));
+/** Each case starts the command (tsx, osls): seconds, more on a loaded machine. */
+const COMMAND_TIMEOUT_MS = 60_000;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `npm run dev`'s entry point on a serverless.yml written for the case; resolves once it exits or is ready. */
@@ -67,18 +69,26 @@ describe('npm run dev with a bad serverless.yml: one error line (what and where)
       service('${ssm:/relay/token}'),
       /\$\{ssm:\/relay\/token\} reads SSM Parameter Store.*--param="NAME=value"/,
     ],
-  ])('%s', async (_case, yaml, message) => {
-    const { code, output } = await dev(yaml);
-    expect(output).toMatch(/^error: /);
-    expect(output).toMatch(message);
-    expect(output).not.toMatch(/^\s+at /m);
-    expect(code).toBe(1);
-  });
+  ])(
+    '%s',
+    async (_case, yaml, message) => {
+      const { code, output } = await dev(yaml);
+      expect(output).toMatch(/^error: /);
+      expect(output).toMatch(message);
+      expect(output).not.toMatch(/^\s+at /m);
+      expect(code).toBe(1);
+    },
+    COMMAND_TIMEOUT_MS,
+  );
 
-  it('--param gives the local value a source that needs AWS falls back from', async () => {
-    const yaml = service('${param:token, ssm:/relay/token}');
-    expect((await dev(yaml)).output).toMatch(/error: .*ssm:\/relay\/token/);
-    const started = await dev(yaml, ['--param', 'token=local-value']);
-    expect(started.output).toMatch(/routes\s+\$default/);
-  });
+  it(
+    '--param gives the local value a source that needs AWS falls back from',
+    async () => {
+      const yaml = service('${param:token, ssm:/relay/token}');
+      expect((await dev(yaml)).output).toMatch(/error: .*ssm:\/relay\/token/);
+      const started = await dev(yaml, ['--param', 'token=local-value']);
+      expect(started.output).toMatch(/routes\s+\$default/);
+    },
+    COMMAND_TIMEOUT_MS,
+  );
 });
