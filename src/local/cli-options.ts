@@ -15,6 +15,7 @@ and an embedded DynamoDB, all from serverless.yml.
 Options:
   --config PATH                   serverless.yml to run            (default: ./serverless.yml)
   --stage NAME                    stage name in events and URLs     (default: ${DEV_DEFAULTS.stage})
+  --param "KEY=VALUE"             \${param:KEY} in serverless.yml, as serverless deploy --param (repeatable)
   --http-port PORT                HTTP API and chat page            (env HTTP_PORT, default ${DEV_DEFAULTS.httpPort})
   --ws-port PORT                  WebSocket API and @connections    (env WS_PORT, default ${DEV_DEFAULTS.wsPort})
   --host HOST                     interface to listen on            (default ${DEV_DEFAULTS.host})
@@ -34,6 +35,7 @@ Environment:
 const DEV_FLAGS = {
   config: { type: 'string', default: 'serverless.yml' },
   stage: { type: 'string' },
+  param: { type: 'string', multiple: true },
   'http-port': { type: 'string' },
   'ws-port': { type: 'string' },
   host: { type: 'string', default: DEV_DEFAULTS.host },
@@ -58,6 +60,7 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
   return {
     configPath: values.config,
     stage: values.stage,
+    ...(values.param && { params: values.param.map(param) }),
     host: values.host,
     httpPort: port(values['http-port'] ?? env.HTTP_PORT, '--http-port / HTTP_PORT', DEV_DEFAULTS.httpPort),
     wsPort: port(values['ws-port'] ?? env.WS_PORT, '--ws-port / WS_PORT', DEV_DEFAULTS.wsPort),
@@ -72,6 +75,12 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
       ...optionalNumber(values['max-frame-bytes'], '--max-frame-bytes', 'maxFrameBytes'),
     },
   };
+}
+
+/** Checked as osls checks `--param`, so a typo fails here rather than as a missing variable. */
+function param(raw: string): string {
+  if (!/^[^=]+=.+/.test(raw)) throw new UsageError(`--param must look like --param="key=value", got "${raw}"`);
+  return raw;
 }
 
 function port(raw: string | undefined, name: string, fallback: number): number {

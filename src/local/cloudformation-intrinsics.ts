@@ -1,5 +1,5 @@
 import { partitionOf } from '../aws/partitions.js';
-import { VariableError } from './serverless-variables.js';
+import { ServiceConfigError } from './service-config-error.js';
 
 /** What the emulator substitutes for AWS-side values in CloudFormation references. */
 export interface LocalStack {
@@ -43,7 +43,7 @@ export function resolveIntrinsics(value: unknown, stack: LocalStack, where = '')
       case 'Fn::Sub':
         return sub(argument, stack, where);
     }
-    if (key.startsWith('Fn::')) throw new VariableError(`${where}: ${key} cannot be resolved locally`);
+    if (key.startsWith('Fn::')) throw new ServiceConfigError(`${where}: ${key} cannot be resolved locally`);
   }
   return Object.fromEntries(entries.map(([key, item]) => [key, resolveIntrinsics(item, stack, `${where}.${key}`)]));
 }
@@ -60,7 +60,7 @@ function ref(name: string, stack: LocalStack, where: string): string {
   if (name in stack.emulated) return stack.emulated[name]!;
   const resource = stack.resources[name];
   if (resource?.Type === 'AWS::DynamoDB::Table') return tableName(name, resource.Properties);
-  throw new VariableError(`${where}: !Ref ${name} names no resource the emulator can stand in for`);
+  throw new ServiceConfigError(`${where}: !Ref ${name} names no resource the emulator can stand in for`);
 }
 
 function getAtt([name, attribute]: string[], stack: LocalStack, where: string): string {
@@ -70,7 +70,7 @@ function getAtt([name, attribute]: string[], stack: LocalStack, where: string): 
     if (attribute === 'Arn') return arn;
     if (attribute === 'StreamArn') return `${arn}/stream/local`;
   }
-  throw new VariableError(`${where}: !GetAtt ${name}.${attribute} cannot be resolved locally`);
+  throw new ServiceConfigError(`${where}: !GetAtt ${name}.${attribute} cannot be resolved locally`);
 }
 
 function sub(argument: unknown, stack: LocalStack, where: string): string {

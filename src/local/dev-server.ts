@@ -25,6 +25,8 @@ export interface DevServerOptions {
   httpPort: number;
   wsPort: number;
   stage?: string;
+  /** `--param="key=value"`: serverless.yml's `${param:key}`, as `serverless deploy --param` takes them. */
+  params?: string[];
   /** Persist the embedded DynamoDB to this folder instead of memory. */
   dynamodbPath?: string;
   limits?: Partial<EmulatorLimits>;
@@ -76,8 +78,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     })());
 
   try {
-    const service = loadServiceDefinition(options.configPath, {
+    const service = await loadServiceDefinition(options.configPath, {
       stage: options.stage ?? DEV_DEFAULTS.stage,
+      params: options.params,
       env,
       apiId: LOCAL_API_ID,
     });

@@ -1,5 +1,6 @@
 import { parseDevOptions, USAGE, UsageError } from './cli-options.js';
 import { PortInUseError, startDevServer } from './dev-server.js';
+import { ServiceConfigError } from './service-config-error.js';
 
 /** `npm run dev`: parse options, start everything, print where it is, stop cleanly on Ctrl-C. */
 async function main(): Promise<void> {
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof UsageError || error instanceof PortInUseError) {
+  // Mistakes the user can fix get one line; anything else is a bug and keeps its stack.
+  if (error instanceof UsageError || error instanceof PortInUseError || error instanceof ServiceConfigError) {
     console.error(`error: ${error.message}`);
   } else {
     console.error(error);

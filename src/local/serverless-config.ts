@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type LocalStack, resolveIntrinsics } from './cloudformation-intrinsics.js';
-import { parseCloudFormationYaml } from './cloudformation-yaml.js';
 import { LOCAL_ACCOUNT_ID } from './local-account.js';
-import { resolveVariables, VariableError } from './serverless-variables.js';
+import { type ResolvedService, readOslsConfiguration, shownPath } from './osls-configuration.js';
+import { ServiceConfigError } from './service-config-error.js';
+
+export { ServiceConfigError };
 
 /** One function of the service, as the emulator runs it. */
 export interface FunctionDefinition {
@@ -57,6 +58,9 @@ export interface ServiceDefinition {
 export interface LoadOptions {
   stage?: string;
   region?: string;
+  /** `--param="key=value"`, as `serverless package --param` takes them. */
+  params?: string[];
+  /** What `${env:...}` reads; process.env when absent. */
   env?: Record<string, string | undefined>;
   /** The emulated API id that `!Ref WebsocketsApi` / `!Ref HttpApi` resolve to. */
   apiId?: string;
@@ -68,22 +72,28 @@ const DEFAULT_MEMORY_MB = 1024;
 const DEFAULT_IDENTITY_SOURCE = ['route.request.header.Auth'];
 const DEFAULT_ROUTE_SELECTION = '$request.body.action';
 
-/** Reads serverless.yml: the single source of routes, handlers, environment and tables. */
-export function loadServiceDefinition(configPath: string, options: LoadOptions = {}): ServiceDefinition {
+/**
+ * Reads serverless.yml through osls, as `serverless package` does: the single source of routes,
+ * handlers, environment and tables. Only CloudFormation intrinsics are resolved here.
+ */
+export async function loadServiceDefinition(configPath: string, options: LoadOptions = {}): Promise<ServiceDefinition> {
   const file = resolve(configPath);
-  const serviceDir = dirname(file);
-  const raw = parseCloudFormationYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const config = resolveVariables(raw, {
-    serviceDir,
-    options: { stage: options.stage, region: options.region },
-    env: options.env ?? process.env,
-  });
+  const config = await readOslsConfiguration(file, options);
+  try {
+    return defineService(config, dirname(file), options);
+  } catch (error) {
+    if (error instanceof ServiceConfigError) throw new ServiceConfigError(`${shownPath(file)}: ${error.message}`);
+    throw error;
+  }
+}
 
-  const provider = (config.provider ?? {}) as Record<string, unknown>;
-  const service = String(config.service ?? 'service');
+/** What the emulator runs, from the resolved configuration. */
+function defineService(config: ResolvedService, serviceDir: string, options: LoadOptions): ServiceDefinition {
+  const provider = config.provider;
+  const service = config.service;
   const stage = String(options.stage ?? provider.stage ?? 'dev');
   const region = String(options.region ?? provider.region ?? 'us-east-1');
-  const resources = mergedResources(config.resources);
+  const resources = asRecord(config.resources.Resources) as LocalStack['resources'];
   const stack: LocalStack = {
     region,
     stackName: `${service}-${stage}`,
@@ -95,14 +105,13 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
 
   const functions: Record<string, FunctionDefinition> = {};
   const routes: RouteDefinition[] = [];
-  const rawFunctions = (config.functions ?? {}) as Record<string, Record<string, unknown>>;
-  for (const [name, fn] of Object.entries(rawFunctions)) {
-    if (typeof fn.handler !== 'string') throw new VariableError(`functions.${name}.handler must be a string`);
+  for (const [name, fn] of Object.entries(config.functions)) {
+    const handler = handlerOf(fn.handler, `functions.${name}.handler`);
     const events = (fn.events ?? []) as Record<string, unknown>[];
     functions[name] = {
       name,
-      deployedName: typeof fn.name === 'string' ? fn.name : `${service}-${stage}-${name}`,
-      handler: fn.handler,
+      deployedName: String(fn.name),
+      handler,
       timeoutSeconds: Number(fn.timeout ?? provider.timeout ?? DEFAULT_TIMEOUT_SECONDS),
       memorySize: Number(fn.memorySize ?? provider.memorySize ?? DEFAULT_MEMORY_MB),
       environment: stringValues(
@@ -133,7 +142,7 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
   for (const route of routes) {
     const authorizer = route.authorizer?.functionName;
     if (authorizer !== undefined && !functions[authorizer]) {
-      throw new VariableError(
+      throw new ServiceConfigError(
         `route ${route.routeKey}: authorizer function "${authorizer}" is not declared in functions`,
       );
     }
@@ -155,10 +164,14 @@ export function loadServiceDefinition(configPath: string, options: LoadOptions =
   };
 }
 
-/** `resources` is one fragment or a list of them, merged (as Serverless does). */
-function mergedResources(value: unknown): LocalStack['resources'] {
-  const fragments = Array.isArray(value) ? value : [value];
-  return Object.assign({}, ...fragments.map((fragment) => asRecord(asRecord(fragment).Resources)));
+/** Lambda loads `path/to/module.exportName`: without the dot there is nothing to call. */
+function handlerOf(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value.lastIndexOf('.') <= 0 || value.endsWith('.')) {
+    throw new ServiceConfigError(
+      `${where}: ${JSON.stringify(value)} is not a handler; write it as path/to/module.exportName`,
+    );
+  }
+  return value;
 }
 
 /** Serverless accepts `authorizer: fnName` or `{ name, identitySource }`; an `arn` runs elsewhere. */
@@ -166,8 +179,10 @@ function authorizerOf(value: unknown, where: string): AuthorizerDefinition {
   if (typeof value === 'string') return { functionName: value, identitySource: DEFAULT_IDENTITY_SOURCE };
   const spec = asRecord(value);
   if (spec.arn !== undefined)
-    throw new VariableError(`${where}: authorizer by arn cannot run locally; declare it as a function of this service`);
-  if (typeof spec.name !== 'string') throw new VariableError(`${where}: authorizer needs a function name`);
+    throw new ServiceConfigError(
+      `${where}: authorizer by arn cannot run locally; declare it as a function of this service`,
+    );
+  if (typeof spec.name !== 'string') throw new ServiceConfigError(`${where}: authorizer needs a function name`);
   const sources = spec.identitySource ?? DEFAULT_IDENTITY_SOURCE;
   return { functionName: spec.name, identitySource: (Array.isArray(sources) ? sources : [sources]).map(String) };
 }

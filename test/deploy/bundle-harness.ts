@@ -1,16 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, unzip } from './package-artifact.js';
 
-/** Extracts a function's zip from `.serverless/bundles` and imports its handler, as Lambda would. */
+/** Extracts a function's zip from `.serverless` into `dir` and imports its handler, as Lambda would. */
 export async function loadBundledHandler(
   functionName: string,
   handler: string,
+  dir: string,
 ): Promise<(event: unknown, context?: unknown) => Promise<any>> {
-  const dir = mkdtempSync(join(tmpdir(), `lambda-${functionName}-`));
-  await unzip(join(ROOT, '.serverless/bundles', `${functionName}.zip`), dir);
+  await unzip(join(ROOT, '.serverless', `${functionName}.zip`), dir);
   const dot = handler.lastIndexOf('.');
   const module = await import(pathToFileURL(join(dir, `${handler.slice(0, dot)}.mjs`)).href);
   const fn = module[handler.slice(dot + 1)];

@@ -1,16 +1,17 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readOslsConfiguration } from '../../src/local/osls-configuration.js';
 import { loadServiceDefinition } from '../../src/local/serverless-config.js';
 import { httpApiEvent, httpApiPost } from '../fixtures/http-api-event.js';
 import { websocketEvent } from '../fixtures/websocket-event.js';
 import { startTestServer } from '../helpers/dev-server.js';
 import { connectClient } from '../helpers/ws-client.js';
 import { grantedCalls, loadBundledHandler, logStatements } from './bundle-harness.js';
-import { ROOT, runServerlessPackage, unzip } from './package-artifact.js';
+import { ROOT, runServerlessPackage, temporaryFolders, unzip } from './package-artifact.js';
 import { startRecordingProxy } from './recording-proxy.js';
+import { devView, packagedView } from './resolution-parity.js';
 
 /** Zipped size budgets (README "Deploy"): the WebSocket handlers stay small for cold starts. */
 const ZIP_BUDGET_BYTES: Record<string, number> = {
@@ -22,14 +23,41 @@ const ZIP_BUDGET_BYTES: Record<string, number> = {
 
 const STAGE = 'ci';
 const REGION = 'eu-west-1';
-const service = loadServiceDefinition(join(ROOT, 'serverless.yml'), { stage: STAGE, region: REGION, env: {} });
+const service = await loadServiceDefinition(join(ROOT, 'serverless.yml'), { stage: STAGE, region: REGION, env: {} });
 
 let template: any;
 let output: string;
+let leftInTempDir: string[];
+const folders = temporaryFolders();
 
 beforeAll(() => {
-  ({ template, output } = runServerlessPackage(STAGE, REGION));
+  ({ template, output, leftInTempDir } = runServerlessPackage({ stage: STAGE, region: REGION }));
 }, 120_000);
+afterAll(() => folders.removeAll());
+
+describe('serverless.yml resolves the same for npm run dev as for serverless package', () => {
+  it('function names, timeouts, memory, environment and tables', () => {
+    expect(packagedView(template, service)).toEqual(devView(service));
+  });
+
+  it('provider values: log retention, runtime, architecture', async () => {
+    const { provider } = await readOslsConfiguration(join(ROOT, 'serverless.yml'), {
+      stage: STAGE,
+      region: REGION,
+      env: {},
+    });
+    const logGroups = Object.values(template.Resources as Record<string, any>).filter(
+      (r) => r.Type === 'AWS::Logs::LogGroup',
+    );
+    expect(logGroups.map((r) => r.Properties.RetentionInDays)).toEqual(
+      logGroups.map(() => provider.logRetentionInDays),
+    );
+    for (const name of Object.keys(service.functions)) {
+      const fn = template.Resources[`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`].Properties;
+      expect([fn.Runtime, fn.Architectures]).toEqual([provider.runtime, [provider.architecture]]);
+    }
+  });
+});
 
 describe('serverless package (osls, offline): the CloudFormation template', () => {
   const resources = () => Object.entries(template.Resources) as [string, any][];
@@ -37,9 +65,14 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
   const functionResource = (name: string) =>
     ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === `edge-relay-${STAGE}-${name}`)![1];
 
+  it('leaves nothing in the OS temp dir (serverless-esbuild staging folders included)', () => {
+    expect(leftInTempDir).toEqual([]);
+  });
+
   it("reports each bundle's size", () => {
+    // serverless-esbuild's line, printed with --verbose.
     for (const name of Object.keys(service.functions))
-      expect(output).toMatch(new RegExp(`${name}\\s+[\\d.]+ KB\\s+[\\d.]+ KB`));
+      expect(output).toMatch(new RegExp(`Function zipped: ${name} - [\\d.]+ (KB|MB)`));
   });
 
   it('declares the WebSocket API with the selection expression, and every route with its integration and permission', () => {
@@ -125,8 +158,8 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
 
   it('each zip holds the handler module, its source map and exports, within the size budget', async () => {
     for (const [name, definition] of Object.entries(service.functions)) {
-      const zipPath = join(ROOT, '.serverless/bundles', `${name}.zip`);
-      const dir = mkdtempSync(join(tmpdir(), `bundle-${name}-`));
+      const zipPath = join(ROOT, '.serverless', `${name}.zip`);
+      const dir = folders.make(`bundle-${name}`);
       const entries = await unzip(zipPath, dir);
       const [modulePath, exportName] = [
         definition.handler.slice(0, definition.handler.lastIndexOf('.')),
@@ -136,7 +169,7 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
       expect(entries).toContain(`${modulePath}.mjs`);
       expect(entries).toContain(`${modulePath}.mjs.map`);
       expect(entries.some((entry) => entry.startsWith('node_modules/'))).toBe(false);
-      const { size } = await import('node:fs').then((fs) => fs.statSync(zipPath));
+      const { size } = statSync(zipPath);
       expect(size).toBeLessThan(ZIP_BUDGET_BYTES[name]!);
       // Importing is enough for the WebSocket handlers; the HTTP one needs its settings first.
       if (name !== 'http') {
@@ -206,7 +239,7 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
       WEBSOCKET_URL: 'wss://example.execute-api.eu-west-1.amazonaws.com/ci',
     });
     for (const [name, definition] of Object.entries(service.functions))
-      handlers[name] = await loadBundledHandler(name, definition.handler);
+      handlers[name] = await loadBundledHandler(name, definition.handler, folders.make(`lambda-${name}`));
   }, 60_000);
   afterAll(async () => {
     await dynamoProxy?.close();

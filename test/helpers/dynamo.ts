@@ -15,7 +15,7 @@ export async function startTestDynamo(): Promise<{
     endpoint: dynamo.endpoint,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const service = loadServiceDefinition(resolve(import.meta.dirname, '../../serverless.yml'), {
+  const service = await loadServiceDefinition(resolve(import.meta.dirname, '../../serverless.yml'), {
     stage: 'test',
     env: {},
   });

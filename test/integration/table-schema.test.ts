@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { TABLE_LAYOUT } from '../../src/aws/dynamo-store.js';
 import { loadServiceDefinition } from '../../src/local/serverless-config.js';
 
+const service = await loadServiceDefinition(resolve(import.meta.dirname, '../../serverless.yml'), {
+  stage: 'prod',
+  env: {},
+});
+
 describe('infra/connections-table.yml', () => {
-  const service = loadServiceDefinition(resolve(import.meta.dirname, '../../serverless.yml'), {
-    stage: 'prod',
-    env: {},
-  });
   const table = service.tables.find((t) => t.logicalId === 'ConnectionsTable')!;
   const p = table.properties as any;
 

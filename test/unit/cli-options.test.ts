@@ -14,7 +14,15 @@ describe('npm run dev options', () => {
     });
   });
 
+  it('passes each --param="key=value" on, in order, as serverless deploy takes them', () => {
+    const options = parseDevOptions(['--param', 'publishToken=s3cret', '--param=days=30'], {})!;
+    expect(options.params).toEqual(['publishToken=s3cret', 'days=30']);
+    expect(parseDevOptions([], {})!.params).toBeUndefined();
+  });
+
   it.each([
+    [['--param', 'novalue'], /--param must look like --param="key=value", got "novalue"/],
+    [['--param', 'key='], /--param must look like/],
     [['--http-port', '70000'], /--http-port \/ HTTP_PORT must be a port number/],
     [['--idle-timeout', '0'], /--idle-timeout must be a positive number/],
     [['--idle-timeout', '9999999999'], /--idle-timeout must be at most 2147483 seconds/],
