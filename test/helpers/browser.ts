@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 
@@ -96,12 +95,9 @@ export async function findBrowser(
 /**
  * Unpacks @sparticuz/chromium's Brotli archives once per package version, atomically (into a scratch folder,
  * renamed when complete), so an interrupted run or a parallel one never leaves a half-written browser.
- * The package itself unpacks into os.tmpdir() (for Lambda's /tmp): a child process with TMPDIR pointed at
- * the scratch folder keeps that out of the shared temp dir and out of this process's environment.
  */
 async function unpackSparticuzChromium(env: NodeJS.ProcessEnv): Promise<BrowserChoice> {
-  const entry = createRequire(import.meta.url).resolve('@sparticuz/chromium');
-  const packageDir = resolve(dirname(entry), '..');
+  const packageDir = sparticuzPackageDir();
   const { version } = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as { version: string };
   // <project>/node_modules/.cache, the usual home of tools' caches; `npm ci` starts it afresh.
   const dir = resolve(packageDir, '../../.cache', `sparticuz-chromium-${version}`);
@@ -110,7 +106,7 @@ async function unpackSparticuzChromium(env: NodeJS.ProcessEnv): Promise<BrowserC
     await rm(scratch, { recursive: true, force: true });
     await mkdir(scratch, { recursive: true });
     try {
-      await unpackInto(scratch, entry, join(packageDir, 'bin'));
+      await unpackInto(scratch, resolve(packageDir, '../../..'));
       await writeFile(join(scratch, 'fonts.conf'), fontConfig(dir));
       await rename(scratch, dir).catch((error: NodeJS.ErrnoException) => {
         // Another run finished first: use its copy.
@@ -131,14 +127,24 @@ async function unpackSparticuzChromium(env: NodeJS.ProcessEnv): Promise<BrowserC
   };
 }
 
-async function unpackInto(scratch: string, entry: string, binDir: string): Promise<void> {
-  const script = `
-    const { default: chromium, inflate } = await import(${JSON.stringify(pathToFileURL(entry).href)});
-    await chromium.executablePath();
-    await inflate(${JSON.stringify(join(binDir, 'al2023.tar.br'))});
-  `;
+/** node_modules/@sparticuz/chromium, wherever its entry module sits inside it (build/ or build/esm/). */
+function sparticuzPackageDir(): string {
+  let dir = dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium'));
+  while (!existsSync(join(dir, 'package.json')) || basename(dir) !== 'chromium') dir = dirname(dir);
+  return dir;
+}
+
+/**
+ * The package unpacks into os.tmpdir() (Lambda's /tmp): a child process with TMPDIR at the scratch folder
+ * keeps that out of the shared temp dir and out of this process's environment. Lambda's AWS_EXECUTION_ENV
+ * makes it unpack the libraries it ships for Amazon Linux 2023 too (al2023/lib), which the binary needs
+ * wherever the system lacks them.
+ */
+async function unpackInto(scratch: string, projectDir: string): Promise<void> {
+  const script = "const { default: chromium } = await import('@sparticuz/chromium'); await chromium.executablePath();";
   await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-    env: { ...process.env, TMPDIR: scratch },
+    cwd: projectDir,
+    env: { ...process.env, TMPDIR: scratch, AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x' },
   });
 }
 
