@@ -24,9 +24,9 @@ export interface BrowserChoice {
   source: string;
 }
 
-/** No usable browser; the message says what was looked for and how to point at one. */
-export class BrowserNotFoundError extends Error {
-  override name = 'BrowserNotFoundError';
+/** No browser found, or it did not start; the message says what was tried and how to point at another. */
+export class BrowserUnavailableError extends Error {
+  override name = 'BrowserUnavailableError';
 }
 
 // Headless Chrome flags for a test runner: no sandbox (root in containers), no GPU, nothing phoning home;
@@ -53,7 +53,7 @@ const INSTALLED_BROWSERS: Partial<Record<NodeJS.Platform, string[]>> = {
   linux: ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/snap/bin/chromium'],
 };
 
-/** Launches the test browser headless; fails with a BrowserNotFoundError naming BROWSER_PATH when there is none. */
+/** Launches the test browser headless; fails with a BrowserUnavailableError naming BROWSER_PATH when there is none. */
 export async function launchTestBrowser(env: NodeJS.ProcessEnv = process.env): Promise<Browser> {
   const choice = await findBrowser(env);
   try {
@@ -64,9 +64,12 @@ export async function launchTestBrowser(env: NodeJS.ProcessEnv = process.env): P
       env: { ...env, ...choice.env },
     });
   } catch (error) {
-    throw new BrowserNotFoundError(`${choice.source} did not start; set BROWSER_PATH to another Chrome or Chromium`, {
-      cause: error,
-    });
+    throw new BrowserUnavailableError(
+      `${choice.source} did not start; set BROWSER_PATH to another Chrome or Chromium`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -79,14 +82,14 @@ export async function findBrowser(
   if (env.BROWSER_PATH) {
     // Checked here: Playwright would leave its temp folders behind for a path that does not exist.
     if (!existsSync(env.BROWSER_PATH))
-      throw new BrowserNotFoundError(`BROWSER_PATH=${env.BROWSER_PATH} does not exist`);
+      throw new BrowserUnavailableError(`BROWSER_PATH=${env.BROWSER_PATH} does not exist`);
     return { executablePath: env.BROWSER_PATH, env: {}, source: `BROWSER_PATH=${env.BROWSER_PATH}` };
   }
   if (platform === 'linux' && arch === 'x64') return unpackSparticuzChromium(env);
   const candidates = INSTALLED_BROWSERS[platform] ?? [];
   const found = candidates.find((path) => existsSync(path));
   if (found) return { executablePath: found, env: {}, source: found };
-  throw new BrowserNotFoundError(
+  throw new BrowserUnavailableError(
     `no browser for the browser tests on ${platform}-${arch}: @sparticuz/chromium ships Linux x64 only, and none ` +
       `of ${candidates.join(', ') || 'the usual install paths'} exists; set BROWSER_PATH to a Chrome or Chromium binary`,
   );
