@@ -90,8 +90,9 @@ export async function findBrowser(
   const found = candidates.find((path) => existsSync(path));
   if (found) return { executablePath: found, env: {}, source: found };
   throw new BrowserUnavailableError(
-    `no browser for the browser tests on ${platform}-${arch}: @sparticuz/chromium ships Linux x64 only, and none ` +
-      `of ${candidates.join(', ') || 'the usual install paths'} exists; set BROWSER_PATH to a Chrome or Chromium binary`,
+    `no browser for the browser tests on ${platform}-${arch}: @sparticuz/chromium ships Linux x64 only, ` +
+      `and none of ${candidates.join(', ') || 'the usual install paths'} exists; ` +
+      'set BROWSER_PATH to a Chrome or Chromium binary',
   );
 }
 

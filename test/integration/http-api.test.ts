@@ -170,7 +170,7 @@ describe('HTTP API logs (Fastify logger)', () => {
   const app = buildHttpApi({ relay: failing, websocketUrl: 'wss://x.test/prod', logger: { level: 'info', stream } });
   afterAll(() => app.close());
 
-  it('an unexpected failure is a 500 that says nothing more, logged with its stack and cause and the request id', async () => {
+  it('an unexpected failure is a 500 saying nothing more, logged with stack, cause and request id', async () => {
     // Act
     const response = await app.inject({ method: 'POST', url: '/messages', payload: { data: 1 } });
 
