@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import awsLambdaFastify from '@fastify/aws-lambda';
 import { createRelayFactory } from './clients.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -12,7 +13,26 @@ if (!config.websocketUrl) {
   throw new ConfigError('environment variable WEBSOCKET_URL is required by the HTTP API for the chat page');
 }
 const relay = createRelayFactory(config)(config.managementApiUrl);
-const app = buildHttpApi({ relay, websocketUrl: config.websocketUrl, publishToken: config.publishToken });
 
-export const handler = awsLambdaFastify(app);
+// Lambda's log level (its advanced logging controls), else LOG_LEVEL, as Powertools reads them.
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const level = (process.env.AWS_LAMBDA_LOG_LEVEL || process.env.LOG_LEVEL || 'info').toLowerCase();
+if (!LEVELS.includes(level)) {
+  throw new ConfigError(`log level ${level} (AWS_LAMBDA_LOG_LEVEL or LOG_LEVEL) is not one of ${LEVELS.join(', ')}`);
+}
+
+// Fastify makes the request inside this invocation's async context, where the Lambda request id is.
+const invocation = new AsyncLocalStorage<string | undefined>();
+const app = buildHttpApi({
+  relay,
+  websocketUrl: config.websocketUrl,
+  publishToken: config.publishToken,
+  logger: { level },
+  requestId: () => invocation.getStore(),
+});
+const proxy = awsLambdaFastify(app);
+
+/** Logs carry the Lambda request id, the one in Lambda's START / END / REPORT lines and in Powertools' logs. */
+export const handler: typeof proxy = (event, context) =>
+  invocation.run(context?.awsRequestId, () => proxy(event, context));
 await app.ready();
