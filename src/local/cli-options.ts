@@ -5,7 +5,9 @@ import type { DevServerOptions } from './dev-server.js';
 import { AWS_LIMITS } from './limits.js';
 
 /** Bad command-line input; the message names the option. */
-export class UsageError extends RelayError {}
+export class UsageError extends RelayError {
+  override name = 'UsageError';
+}
 
 export const USAGE = `Usage: npm run dev -- [options]
 
