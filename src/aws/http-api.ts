@@ -51,6 +51,10 @@ export function buildHttpApi({
   const app = Fastify({
     logger: logger && { formatters: { level: (label: string) => ({ level: label }) }, ...logger },
     ...(requestId && { genReqId: () => requestId() ?? randomUUID() }),
+    // Errors raised before routing (a malformed URL such as /%zz) get the API's shape too.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: error.message });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const methodsByPath = recordMethodsByPath(app);
   // The id every log line of the request carries, so a caller's report can be matched with the logs.

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError } from 'fastify';
 import { Type } from 'typebox';
-import { InvalidMessageError } from '../core/index.js';
+import { API_GATEWAY_MAX_MESSAGE_BYTES, InvalidMessageError } from '../core/index.js';
 
 /** The one shape of every 4xx and 5xx body of the HTTP API; `error` is a stable snake_case code. */
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
@@ -23,7 +23,7 @@ const FASTIFY_ERRORS: Record<string, HttpError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: {
     statusCode: 413,
     error: 'message_too_large',
-    message: 'the body is too large: a message is at most 128 KB',
+    message: `the body is too large: a message is at most ${API_GATEWAY_MAX_MESSAGE_BYTES / 1024} KB`,
   },
 };
 

@@ -3,6 +3,7 @@ import awsLambdaFastify from '@fastify/aws-lambda';
 import { createRelayFactory } from './clients.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildHttpApi } from './http-api.js';
+import { pinoLogLevel } from './logger.js';
 
 /** Lambda entry point of the HTTP API (composition root). */
 const config = loadConfig(process.env);
@@ -14,12 +15,7 @@ if (!config.websocketUrl) {
 }
 const relay = createRelayFactory(config)(config.managementApiUrl);
 
-// Lambda's log level (its advanced logging controls), else LOG_LEVEL, as Powertools reads them.
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-const level = (process.env.AWS_LAMBDA_LOG_LEVEL || process.env.LOG_LEVEL || 'info').toLowerCase();
-if (!LEVELS.includes(level)) {
-  throw new ConfigError(`log level ${level} (AWS_LAMBDA_LOG_LEVEL or LOG_LEVEL) is not one of ${LEVELS.join(', ')}`);
-}
+const level = pinoLogLevel(process.env);
 
 // Fastify makes the request inside this invocation's async context, where the Lambda request id is.
 const invocation = new AsyncLocalStorage<string | undefined>();

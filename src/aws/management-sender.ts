@@ -3,6 +3,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import { ConnectionGoneError, type Sender } from '../core/index.js';
 import { deliveryRetries } from './delivery-retries.js';
 import { withRetries } from './retry.js';
+import { REQUEST_TIMEOUTS_MS } from './signed-http.js';
 
 export interface ManagementSenderOptions {
   /** e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod */
@@ -25,6 +26,8 @@ export function createManagementSender(options: ManagementSenderOptions): Sender
     region: options.region,
     credentials: options.credentials,
     maxAttempts: 1,
+    // The lean sender's timeouts: a hung socket must not hold the fan-out until the Lambda times out.
+    requestHandler: { connectionTimeout: REQUEST_TIMEOUTS_MS.connect, requestTimeout: REQUEST_TIMEOUTS_MS.response },
   });
   const retries = deliveryRetries(options.maxAttempts ?? 3);
   return {

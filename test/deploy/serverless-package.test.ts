@@ -78,7 +78,7 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
       expect(output).toMatch(new RegExp(`Function zipped: ${name} - [\\d.]+ (KB|MB)`));
   });
 
-  it('declares the WebSocket API with the selection expression, and every route with its integration and permission', () => {
+  it('declares the WebSocket API, its selection expression, every route with integration and permission', () => {
     const [, api] = ofType('AWS::ApiGatewayV2::Api').find(([, r]) => r.Properties.ProtocolType === 'WEBSOCKET')!;
     expect(api.Properties.RouteSelectionExpression).toBe(service.routeSelectionExpression);
 

@@ -102,6 +102,11 @@ describe('HTTP API through Fastify inject', () => {
     expect(expectError(response, 404, 'not_found')).toContain(url);
   });
 
+  it('a malformed URL is a 400 in the same shape', async () => {
+    const response = await app.inject({ method: 'GET', url: '/%zz' });
+    expectError(response, 400, 'bad_request');
+  });
+
   it.each([
     ['GET', '/messages', 'POST'],
     ['PUT', '/messages', 'POST'],
