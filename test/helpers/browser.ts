@@ -74,7 +74,7 @@ export async function launchTestBrowser(env: NodeJS.ProcessEnv = process.env): P
 }
 
 /** Picks the browser as described on {@link BrowserChoice}. */
-export async function findBrowser(
+async function findBrowser(
   env: NodeJS.ProcessEnv = process.env,
   platform: NodeJS.Platform = process.platform,
   arch: string = process.arch,
