@@ -11,7 +11,7 @@ import type { RouteDefinition } from './serverless-config.js';
 export interface DispatchOptions {
   routeSelectionExpression: string;
   routes: RouteDefinition[];
-  /** Function name → invocable function; may be filled after the server listens. */
+  /** Function name → invocable function; complete before any connection is admitted. */
   functions: ReadonlyMap<string, LocalFunction>;
   apiFor(domainName: string): ApiIdentity;
   log(message: string): void;
