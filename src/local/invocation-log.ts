@@ -24,7 +24,9 @@ export function thrownErrorLine(routeKey: string, functionName: string, error: u
 }
 
 function handlerStack(error: unknown): string {
-  if (!(error instanceof Error) || error instanceof RelayError || !error.stack) return describeError(error);
+  // The emulator's own messages read as Lambda's ("Task timed out after 3.00 seconds").
+  if (error instanceof RelayError) return error.message;
+  if (!(error instanceof Error) || !error.stack) return describeError(error);
   // The sandbox's frames below the handler are the emulator's, not the user's.
   const frames = error.stack.split('\n').filter((line) => !line.includes('lambda-worker.mjs'));
   // A stack starts with the message; keep the error's name in front, as Lambda's logs show it.
