@@ -73,9 +73,9 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     // The guard in connection.ts closes oversized messages first; this is ws's own backstop.
     options: { maxPayload: limits.maxMessageBytes },
     // The plugin's default handler terminates the socket on any error. For the errors ws reports
-    // on an open connection (a message too big, a protocol error) ws has already sent its close
-    // frame and closes cleanly; terminating now can tear the socket down before that frame is out,
-    // and the client sees 1006 instead. connection.ts logs them.
+    // on an open connection (a message too big, a protocol error) ws has already queued its close
+    // frame and closes cleanly; terminating now tears the socket down before that frame is out
+    // (often, when the client is still sending), and the client sees 1006. connection.ts logs them.
     errorHandler: (_error, socket) => {
       if (socket.readyState === socket.OPEN) socket.terminate();
     },
