@@ -52,6 +52,8 @@ export async function handshake(app: FastifyInstance, options: HandshakeOptions)
     if (!(await options.ready)) {
       return reply.code(503).send({ message: 'Service Unavailable: the emulator is shutting down' });
     }
+    // A client that gave up while the functions loaded never reached the gateway: no $connect.
+    if (request.raw.socket.destroyed) return reply.code(410).send();
     const identity: Identity = {
       connectionId: newApiGatewayId(),
       connectedAt: Date.now(),
