@@ -1,5 +1,6 @@
 import { parseDevOptions, USAGE, UsageError } from './cli-options.js';
 import { PortInUseError, startDevServer } from './dev-server.js';
+import { FunctionLoadError } from './errors.js';
 import { ServiceConfigError } from './service-config-error.js';
 
 /** `npm run dev`: parse options, start everything, print where it is, stop cleanly on Ctrl-C. */
@@ -31,7 +32,12 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // Mistakes the user can fix get one line; anything else is a bug and keeps its stack.
-  if (error instanceof UsageError || error instanceof PortInUseError || error instanceof ServiceConfigError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof PortInUseError ||
+    error instanceof ServiceConfigError ||
+    error instanceof FunctionLoadError
+  ) {
     console.error(`error: ${error.message}`);
   } else {
     console.error(error);
