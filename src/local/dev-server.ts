@@ -107,7 +107,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       await Promise.all([...functions.values()].map((fn) => fn.close()));
     });
     const webSocketApi = createWebSocketApi({
-      api: { apiId: LOCAL_API_ID, stage: service.stage },
+      api: { apiId: LOCAL_API_ID, stage: service.stage, region: service.region },
       region: service.region,
       routeSelectionExpression: service.routeSelectionExpression,
       routes: service.routes,

@@ -24,7 +24,7 @@ export function parseHandler(handler) {
   if (handler.includes('..')) throw new HandlerLoadError(`"${handler}" is not a valid handler name (it contains "..")`);
   const base = basename(handler);
   const match = /^([^.]*)\.(.+)$/.exec(base);
-  if (!match || !match[1]) {
+  if (!match?.[1]) {
     throw new HandlerLoadError(`"${handler}" is not a valid handler name: it must look like path/to/module.export`);
   }
   return { moduleRoot: handler.slice(0, handler.length - base.length), moduleName: match[1], propertyPath: match[2] };
