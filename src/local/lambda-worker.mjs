@@ -58,17 +58,18 @@ parentPort.on('message', async ({ type, id, event, deadline }) => {
   }
 });
 
-/** Tells the sandbox's owner every host:port this thread opens a socket to (net, tls, undici alike). */
+/** Tells the sandbox's owner every TCP host:port this thread connects to (net, tls, undici alike). */
 function traceConnections() {
   const connect = Socket.prototype.connect;
   Socket.prototype.connect = function tracedConnect(...args) {
     // net.connect passes its arguments normalized as [options, callback].
     const first = Array.isArray(args[0]) ? args[0][0] : args[0];
-    const target =
-      typeof first === 'object' && first !== null
-        ? (first.path ?? `${first.host ?? 'localhost'}:${first.port}`)
-        : `${typeof args[1] === 'string' ? args[1] : 'localhost'}:${first}`;
-    parentPort.postMessage({ type: 'connection', target });
+    const options = typeof first === 'object' && first !== null ? first : { port: first, host: args[1] };
+    // A Unix socket (options.path) cannot leave the machine.
+    if (options.path === undefined) {
+      const host = typeof options.host === 'string' ? options.host : 'localhost';
+      parentPort.postMessage({ type: 'connection', target: `${host}:${options.port}` });
+    }
     return connect.apply(this, args);
   };
 }
