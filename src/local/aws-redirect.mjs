@@ -11,13 +11,14 @@ const require = createRequire(import.meta.url);
 
 /**
  * @typedef {{ host: string, port: number, tls: boolean }} Target
- * @typedef {{ apiId: string, wsPort: number, dynamodb: string }} RedirectOptions
+ * @typedef {{ apiId: string, wsHost?: string, wsPort: number, dynamodb: string }} RedirectOptions
+ *   wsHost: where the WebSocket API listens (default 127.0.0.1);
  *   dynamodb: the local DynamoDB endpoint URL (embedded dynalite, or DYNAMODB_ENDPOINT).
  */
 
 /** Which local service an AWS host:port stands for; undefined leaves it alone. */
-export function redirectTargets({ apiId, wsPort, dynamodb }) {
-  const local = { host: '127.0.0.1', port: wsPort, tls: false };
+export function redirectTargets({ apiId, wsHost = '127.0.0.1', wsPort, dynamodb }) {
+  const local = { host: wsHost, port: wsPort, tls: false };
   const dynamoUrl = new URL(dynamodb);
   const dynamoTarget = {
     host: dynamoUrl.hostname.replace(/^\[|\]$/g, ''),
@@ -69,7 +70,8 @@ export function installAwsRedirect(options, onRedirect = () => {}) {
       const port = Number(origin.port || (origin.protocol === 'https:' ? 443 : 80));
       const target = targetOf(origin.hostname, port);
       if (!target) return dispatch(dispatchOptions, handler);
-      const to = `${target.tls ? 'https' : 'http'}://${target.host}:${target.port}`;
+      const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+      const to = `${target.tls ? 'https' : 'http'}://${host}:${target.port}`;
       onRedirect(origin.origin, to);
       return dispatch(
         { ...dispatchOptions, origin: to, headers: withHost(dispatchOptions.headers, origin.host) },

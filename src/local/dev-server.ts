@@ -128,7 +128,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       managementUrl,
     });
     // Inside each sandbox, this API's Management API host and DynamoDB's reach the local services.
-    const redirect = { apiId: LOCAL_API_ID, wsPort, dynamodb: dynamodbEndpoint };
+    const wsHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    const redirect = { apiId: LOCAL_API_ID, wsHost, wsPort, dynamodb: dynamodbEndpoint };
     const used = new Set(
       service.routes.flatMap((route) => [route.functionName, route.authorizer?.functionName ?? []].flat()),
     );

@@ -26,7 +26,6 @@ const [{ register: registerEsm }, { register: registerCjs }] = await Promise.all
 registerEsm();
 registerCjs();
 installSdkResolver();
-globalThis.awslambda ??= {};
 const { loadHandler } = await import('./handler-loader.mjs');
 
 let handler;

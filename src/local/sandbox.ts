@@ -24,7 +24,7 @@ export interface SandboxWorkerData {
   functionArn: string;
   memoryMB: number;
   /** Where AWS hostnames are redirected to (aws-redirect.mjs); none when absent. */
-  redirect?: { apiId: string; wsPort: number; dynamodb: string };
+  redirect?: { apiId: string; wsHost?: string; wsPort: number; dynamodb: string };
   /** Report every outgoing connection (SandboxSpec.onConnection). */
   traceConnections?: boolean;
 }
