@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGAINST_AWS } from './target.js';
 import { type ChatApp, type ChatOutcome, runChat } from './unchanged-apps/chat-scenario.js';
+import type { IsolatedApp } from './unchanged-apps/run-chat.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURES = resolve(import.meta.dirname, 'fixtures');
@@ -17,29 +18,25 @@ const ISOLATED_TITLE = ISOLATION
   ? `the same in a loopback-only network namespace: skipped, ${ISOLATION}`
   : 'the same in a network namespace with nothing but loopback (unshare -n)';
 
-/** Runs the scenario in a child process that has no network but 127.0.0.1. */
-function runIsolated(app: { configPath: string; authHeader?: boolean }): Promise<ChatOutcome> {
+/** Runs the scenarios in one child process that has no network but 127.0.0.1. */
+function runIsolated(apps: IsolatedApp[]): Promise<Record<string, ChatOutcome | { error: string } | string[]>> {
   const script = resolve(import.meta.dirname, 'unchanged-apps/run-chat.ts');
+  const tsx = resolve(ROOT, 'node_modules/.bin/tsx');
   const child = spawn(
     'unshare',
-    [
-      '-n',
-      'sh',
-      '-c',
-      'ip link set lo up && exec "$0" "$@"',
-      resolve(ROOT, 'node_modules/.bin/tsx'),
-      script,
-      JSON.stringify(app),
-    ],
-    { cwd: ROOT, env: process.env },
+    ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', tsx, script, JSON.stringify(apps)],
+    {
+      cwd: ROOT,
+      env: process.env,
+    },
   );
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
-  return new Promise((resolveOutcome, reject) =>
+  return new Promise((resolveOutcomes, reject) =>
     child.on('exit', (code) => {
       const last = output.trim().split('\n').pop() ?? '';
-      if (code === 0) resolveOutcome(JSON.parse(last) as ChatOutcome);
+      if (code === 0) resolveOutcomes(JSON.parse(last));
       else reject(new Error(`isolated run exited with ${code}:\n${output}`));
     }),
   );
@@ -60,10 +57,16 @@ function expectChat(outcome: ChatOutcome, delivered = (_user: string, data: stri
 
 describe.skipIf(AGAINST_AWS)('unchanged API Gateway WebSocket apps run in the emulator', () => {
   let bareCopy: string;
+  /** All four apps in one isolated child, started at once and awaited by each app's test. */
+  let isolated: Promise<Record<string, ChatOutcome | { error: string } | string[]>>;
   beforeAll(() => {
     // Outside the repository, node_modules resolution cannot find the repo's @aws-sdk.
     bareCopy = mkdtempSync(join(tmpdir(), 'chat-v3-bare-'));
     cpSync(join(FIXTURES, 'chat-v3-bare'), bareCopy, { recursive: true });
+    if (ISOLATION) return;
+    isolated = runIsolated(apps.map(([, app]) => ({ configPath: app().configPath, authHeader: app().authHeader })));
+    // Awaited by the tests; marked handled now so a failure is reported there, not as unhandled.
+    isolated.catch(() => {});
   });
   afterAll(() => rmSync(bareCopy, { recursive: true, force: true }));
 
@@ -108,9 +111,18 @@ describe.skipIf(AGAINST_AWS)('unchanged API Gateway WebSocket apps run in the em
       expectChat(await runChat(rest), delivered);
     });
 
-    it.skipIf(ISOLATION)(ISOLATED_TITLE, async () => {
-      const { configPath, authHeader, delivered } = app();
-      expectChat(await runIsolated({ configPath, authHeader }), delivered);
-    });
+    it.skipIf(ISOLATION)(
+      ISOLATED_TITLE,
+      async () => {
+        const { configPath, delivered } = app();
+        const outcomes = await isolated;
+        // The child saw nothing but the loopback interface.
+        expect(outcomes.interfaces).toEqual(['lo']);
+        const outcome = outcomes[configPath] as ChatOutcome | { error: string };
+        if ('error' in outcome) throw new Error(outcome.error);
+        expectChat(outcome, delivered);
+      },
+      120_000,
+    );
   });
 });
