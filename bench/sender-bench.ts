@@ -27,7 +27,10 @@ async function startTrivialServer(): Promise<{ url: string; child: ChildProcess 
     [
       '-e',
       `
-    const server = require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, {'content-length': '0'}); res.end(); }); });
+    const server = require('node:http').createServer((req, res) => {
+      req.resume();
+      req.on('end', () => { res.writeHead(200, {'content-length': '0'}); res.end(); });
+    });
     server.keepAliveTimeout = 60000;
     server.listen(0, '127.0.0.1', () => console.log(server.address().port));
   `,

@@ -1,4 +1,4 @@
-import { RelayError } from '../core/index.js';
+import { DEFAULT_FANOUT_CONCURRENCY, RelayError } from '../core/index.js';
 import { dnsSuffix } from './partitions.js';
 import type { WebSocketRequestContext } from './websocket-event.js';
 
@@ -34,7 +34,7 @@ export function loadConfig(env: Env): RelayConfig {
   return {
     connectionsTable: required(env, 'CONNECTIONS_TABLE'),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    fanoutConcurrency: positiveInteger(env, 'FANOUT_CONCURRENCY', 64),
+    fanoutConcurrency: positiveInteger(env, 'FANOUT_CONCURRENCY', DEFAULT_FANOUT_CONCURRENCY),
     // The SDK would honour this variable by itself, but only when no endpoint is passed; the
     // lean sender always takes one, so read it here to keep the override working.
     managementApiUrl: env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || env.MANAGEMENT_API_URL || undefined,

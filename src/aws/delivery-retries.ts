@@ -14,7 +14,7 @@ const NOT_SENT_ERRORS: ReadonlySet<string> = new Set([
  * have been delivered already; sending it again could hand the client the same frame twice.
  * Both senders (signed HTTP and the SDK client) use this one policy.
  */
-export function deliveryRetries(maxAttempts: number): RetryPolicy {
+export function deliveryRetries(maxAttempts = 3): RetryPolicy {
   return {
     maxAttempts,
     backoffBaseMs(error) {
@@ -24,4 +24,9 @@ export function deliveryRetries(maxAttempts: number): RetryPolicy {
       return undefined;
     },
   };
+}
+
+/** API Gateway's answer for a connection that is gone: 410 whether or not the error type made it through. */
+export function isGoneAnswer(status: number | undefined, errorType: unknown): boolean {
+  return status === 410 || errorType === 'GoneException';
 }

@@ -1,5 +1,6 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { Logger } from '../core/index.js';
+import { ConfigError } from './config.js';
 
 /**
  * Powertools for AWS Lambda's Logger: one JSON line per entry with level, timestamp, service,
@@ -20,8 +21,29 @@ export function loggerPort(logger: PowertoolsLogger): Logger {
   };
 }
 
+/** Powertools' levels; the HTTP API's Fastify (pino) logger gets the same one, under pino's name. */
+const PINO_LEVEL_FOR: Record<string, string> = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  silent: 'silent',
+};
+
 /**
- * The HTTP API's default logger (src/aws/http-api.ts imports it). Remove once that module
- * takes Fastify's own logger.
+ * The level Powertools reads (AWS_LAMBDA_LOG_LEVEL, POWERTOOLS_LOG_LEVEL, LOG_LEVEL, else INFO), as pino's
+ * name: one reading for both loggers, so a function's two kinds of log lines never disagree.
  */
-export const jsonLogger: Logger = loggerPort(createLambdaLogger());
+export function pinoLogLevel(env: Record<string, string | undefined>): string {
+  const names = ['AWS_LAMBDA_LOG_LEVEL', 'POWERTOOLS_LOG_LEVEL', 'LOG_LEVEL'];
+  const name = names.find((candidate) => env[candidate]);
+  const raw = name ? env[name]! : 'INFO';
+  const level = PINO_LEVEL_FOR[raw.toLowerCase()];
+  if (!level) {
+    const allowed = Object.keys(PINO_LEVEL_FOR).join(', ').toUpperCase();
+    throw new ConfigError(`environment variable ${name} must be one of ${allowed}, got "${raw}"`);
+  }
+  return level;
+}

@@ -1,8 +1,9 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConnectionGoneError, type Sender } from '../core/index.js';
-import { deliveryRetries } from './delivery-retries.js';
+import { deliveryRetries, isGoneAnswer } from './delivery-retries.js';
 import { withRetries } from './retry.js';
+import { REQUEST_TIMEOUTS_MS } from './signed-http.js';
 
 export interface ManagementSenderOptions {
   /** e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod */
@@ -25,8 +26,10 @@ export function createManagementSender(options: ManagementSenderOptions): Sender
     region: options.region,
     credentials: options.credentials,
     maxAttempts: 1,
+    // The lean sender's timeouts: a hung socket must not hold the fan-out until the Lambda times out.
+    requestHandler: { connectionTimeout: REQUEST_TIMEOUTS_MS.connect, requestTimeout: REQUEST_TIMEOUTS_MS.response },
   });
-  const retries = deliveryRetries(options.maxAttempts ?? 3);
+  const retries = deliveryRetries(options.maxAttempts);
   return {
     async send(connectionId, payload) {
       try {
@@ -38,7 +41,7 @@ export function createManagementSender(options: ManagementSenderOptions): Sender
         // Compare by name: a second copy of the SDK in a bundle breaks instanceof. A 410 is gone
         // whether or not the error type header made it through, as for the lean sender.
         const { name, $metadata } = error as { name?: unknown; $metadata?: { httpStatusCode?: number } };
-        if (name === 'GoneException' || $metadata?.httpStatusCode === 410) {
+        if (isGoneAnswer($metadata?.httpStatusCode, name)) {
           throw new ConnectionGoneError(connectionId, { cause: error });
         }
         throw error;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * The one retry loop of src/aws: the senders (throttling, requests that never left) and the
  * store (DynamoDB's unprocessed batch items) use it. The SDK clients retry their own calls.
@@ -33,8 +34,4 @@ function attemptFrom<T>(attempts: number, attempt: () => Promise<T>, policy: Ret
 /** Full jitter, exponential from `baseMs` (AWS's recommendation and the SDK's): after attempt n, up to base·2ⁿ. */
 export function backoffMs(attempt: number, baseMs: number): number {
   return Math.random() * Math.min(MAX_BACKOFF_MS, baseMs * 2 ** attempt);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,6 +1,6 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { ConnectionGoneError, type Sender } from '../core/index.js';
-import { deliveryRetries } from './delivery-retries.js';
+import { ConnectionGoneError, DEFAULT_FANOUT_CONCURRENCY, type Sender } from '../core/index.js';
+import { deliveryRetries, isGoneAnswer } from './delivery-retries.js';
 import { withRetries } from './retry.js';
 import { AwsHttpError, createSignedHttp, errorMessage, sha256Hex } from './signed-http.js';
 
@@ -26,9 +26,9 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
     service: 'execute-api',
     region: options.region,
     credentials: options.credentials,
-    connections: options.maxSockets ?? 64,
+    connections: options.maxSockets ?? DEFAULT_FANOUT_CONCURRENCY,
   });
-  const retries = deliveryRetries(options.maxAttempts ?? 3);
+  const retries = deliveryRetries(options.maxAttempts);
 
   // A broadcast sends one payload to every recipient: encode and hash it once, not per request.
   let last: { payload: string; body: Buffer; sha256: string } | undefined;
@@ -52,8 +52,7 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
       return withRetries(async () => {
         const { status, errorType, text } = await http.post(request);
         if (status === 200) return;
-        // 410 means gone whether or not the error type header made it through.
-        if (status === 410 || errorType === 'GoneException') {
+        if (isGoneAnswer(status, errorType)) {
           throw new ConnectionGoneError(connectionId, {
             cause: new AwsHttpError(errorType ?? 'GoneException', status, text),
           });

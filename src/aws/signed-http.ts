@@ -44,6 +44,9 @@ export interface SignedHttp {
   post(request: SignedRequest): Promise<SignedResponse>;
 }
 
+/** How long a Management API or DynamoDB request may take to connect and to answer; both senders use them. */
+export const REQUEST_TIMEOUTS_MS = { connect: 3_000, response: 10_000 } as const;
+
 export function createSignedHttp(options: SignedHttpOptions): SignedHttp {
   const endpoint = new URL(options.endpoint);
   const basePath = endpoint.pathname.replace(/\/$/, '');
@@ -52,9 +55,9 @@ export function createSignedHttp(options: SignedHttpOptions): SignedHttp {
     connections: options.connections,
     pipelining: 1,
     // One hung socket must not hold a caller until the Lambda times out.
-    connectTimeout: 3_000,
-    headersTimeout: 10_000,
-    bodyTimeout: 10_000,
+    connectTimeout: REQUEST_TIMEOUTS_MS.connect,
+    headersTimeout: REQUEST_TIMEOUTS_MS.response,
+    bodyTimeout: REQUEST_TIMEOUTS_MS.response,
   });
   const { service, region } = options;
   const credentials = cachedCredentials(options.credentials ?? defaultProvider());

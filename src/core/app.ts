@@ -46,7 +46,8 @@ export interface Relay extends Connections {
 
 /** API Gateway closes a connection after 2 hours; keep the record a little longer than that. */
 const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
-const DEFAULT_CONCURRENCY = 64;
+/** Deliveries in flight per broadcast unless configured (FANOUT_CONCURRENCY). */
+export const DEFAULT_FANOUT_CONCURRENCY = 64;
 /**
  * API Gateway's WebSocket message payload quota (128 KB): PostToConnection refuses larger data,
  * and the local emulator enforces the same number on incoming messages.
@@ -74,7 +75,7 @@ export function createRelay(deps: RelayDeps): Relay {
     store: deps.store,
     logger: deps.logger,
     clock: deps.clock,
-    concurrency: deps.fanoutConcurrency ?? DEFAULT_CONCURRENCY,
+    concurrency: deps.fanoutConcurrency ?? DEFAULT_FANOUT_CONCURRENCY,
   };
 
   const broadcast = async (data: unknown, from: string | null): Promise<FanoutResult> => {

@@ -1,6 +1,6 @@
 /**
  * Root of every error the relay raises on purpose; anything else is a bug. Each subclass sets
- * its own `name` as a literal: bundlers minify class names, so `new.target.name` would not last.
+ * its own `name` as a literal, which survives any minifier setting (`new.target.name` would not).
  */
 export class RelayError extends Error {
   override name = 'RelayError';

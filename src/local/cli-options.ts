@@ -60,7 +60,7 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
   try {
     ({ values } = parseArgs({ args: argv, options: DEV_FLAGS }));
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError((error as Error).message, { cause: error });
   }
   if (values.help) return undefined;
   return {

@@ -66,7 +66,8 @@ function ref(name: string, stack: LocalStack, where: string): string {
 function getAtt([name, attribute]: string[], stack: LocalStack, where: string): string {
   const resource = stack.resources[name ?? ''];
   if (resource?.Type === 'AWS::DynamoDB::Table') {
-    const arn = `arn:${partitionOf(stack.region).id}:dynamodb:${stack.region}:${stack.accountId}:table/${tableName(name!, resource.Properties)}`;
+    const table = tableName(name!, resource.Properties);
+    const arn = `arn:${partitionOf(stack.region).id}:dynamodb:${stack.region}:${stack.accountId}:table/${table}`;
     if (attribute === 'Arn') return arn;
     if (attribute === 'StreamArn') return `${arn}/stream/local`;
   }

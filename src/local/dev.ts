@@ -1,7 +1,6 @@
-import { parseDevOptions, USAGE, UsageError } from './cli-options.js';
-import { PortInUseError, startDevServer } from './dev-server.js';
-import { FunctionLoadError } from './errors.js';
-import { ServiceConfigError } from './service-config-error.js';
+import { RelayError } from '../core/index.js';
+import { parseDevOptions, USAGE } from './cli-options.js';
+import { startDevServer } from './dev-server.js';
 
 /** `npm run dev`: parse options, start everything, print where it is, stop cleanly on Ctrl-C. */
 async function main(): Promise<void> {
@@ -16,28 +15,30 @@ async function main(): Promise<void> {
   if (server.httpUrl) console.log(`  chat page and HTTP API  ${server.httpUrl}`);
   console.log(`  WebSocket API           ${server.wsUrl}`);
   console.log(`  Management API          ${server.managementUrl}/@connections/{connectionId}`);
-  console.log(
-    `  DynamoDB                ${server.dynamodbEndpoint}${options.dynamodbPath ? ` (persisted in ${options.dynamodbPath})` : ' (in memory)'}`,
-  );
+  const storage = options.dynamodbPath ? ` (persisted in ${options.dynamodbPath})` : ' (in memory)';
+  console.log(`  DynamoDB                ${server.dynamodbEndpoint}${storage}`);
   console.log(`  routes                  ${service.routes.map((route) => route.routeKey).join(' ')}`);
   // `npm run bench` asks for a full collection and a memory report before each reading.
   process.on(
     'SIGUSR2',
     () => void server.collectGarbage().then((memory) => console.log(`memory ${JSON.stringify(memory)}`)),
   );
-  const stop = () => void server.close().then(() => process.exit(0));
+  const stop = () =>
+    void server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
 
 main().catch((error: unknown) => {
-  // Mistakes the user can fix get one line; anything else is a bug and keeps its stack.
-  if (
-    error instanceof UsageError ||
-    error instanceof PortInUseError ||
-    error instanceof ServiceConfigError ||
-    error instanceof FunctionLoadError
-  ) {
+  // Errors raised on purpose (options, serverless.yml, handlers that do not load, ports) get one line;
+  // anything else is a bug and keeps its stack.
+  if (error instanceof RelayError) {
     console.error(`error: ${error.message}`);
   } else {
     console.error(error);

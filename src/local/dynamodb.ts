@@ -42,6 +42,10 @@ export async function startEmbeddedDynamo(options: EmbeddedDynamoOptions = {}): 
     });
     worker.once('error', reject);
     void exited.then(() => reject(new EmbeddedDynamoError('embedded DynamoDB stopped while starting')));
+  }).catch(async (error: unknown) => {
+    // A thread that failed to start must not outlive the failure.
+    await worker.terminate();
+    throw error;
   });
   options.memory?.watch(worker);
   return {

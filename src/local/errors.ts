@@ -1,8 +1,8 @@
 import { RelayError } from '../core/index.js';
 
 /**
- * The errors the emulator raises on purpose, each under the one root (`RelayError`, which names
- * every error after its class): a caller can tell them apart by `name` or `instanceof`.
+ * The errors the emulator raises on purpose, each under the one root (`RelayError`) with its own
+ * `name`: a caller can tell them apart by `name` or `instanceof`.
  */
 
 /** The handler ran past its configured timeout, as Lambda reports it. */

@@ -106,7 +106,7 @@ function gone(response: ServerResponse): void {
 }
 
 /** AWS's error shape: the SDK reads the error name from x-amzn-ErrorType. */
-export function writeAwsError(response: ServerResponse, status: number, type: string, message: string | null): void {
+function writeAwsError(response: ServerResponse, status: number, type: string, message: string | null): void {
   writeJson(response, status, { message }, { 'x-amzn-ErrorType': type });
 }
 

@@ -38,7 +38,7 @@ const AWS_SOURCES: Record<string, string> = {
   ssm: 'SSM Parameter Store',
   cf: 'CloudFormation stack outputs',
   s3: 'S3',
-  aws: 'the AWS account (STS)',
+  aws: 'the AWS account id (STS)',
 };
 
 export async function readOslsConfiguration(configPath: string, options: OslsReadOptions): Promise<ResolvedService> {
@@ -92,6 +92,10 @@ async function read(file: string, options: OslsReadOptions): Promise<ResolvedSer
     param: osls('configuration/variables/sources/instance-dependent/param')(serverless),
   };
   for (const [type, what] of Object.entries(AWS_SOURCES)) sources[type] = awsSource(type, what, ServerlessError);
+  // ${aws:region} needs no AWS call: osls's own source answers it, as under `serverless package`.
+  const oslsAws: Source = osls('configuration/variables/sources/instance-dependent/get-aws')(serverless);
+  const accountId = sources.aws!;
+  sources.aws = { resolve: (input) => (input.address === 'accountId' ? accountId : oslsAws).resolve(input) };
 
   const resolveVariables = async (propertyPathsToResolve: Set<string> | null) => {
     if (variablesMeta.size === 0) return;

@@ -4,8 +4,6 @@ import { LOCAL_ACCOUNT_ID } from './local-account.js';
 import { type ResolvedService, readOslsConfiguration, shownPath } from './osls-configuration.js';
 import { ServiceConfigError } from './service-config-error.js';
 
-export { ServiceConfigError };
-
 /** One function of the service, as the emulator runs it. */
 export interface FunctionDefinition {
   /** The key under `functions:`. */
@@ -82,7 +80,8 @@ export async function loadServiceDefinition(configPath: string, options: LoadOpt
   try {
     return defineService(config, dirname(file), options);
   } catch (error) {
-    if (error instanceof ServiceConfigError) throw new ServiceConfigError(`${shownPath(file)}: ${error.message}`);
+    if (error instanceof ServiceConfigError)
+      throw new ServiceConfigError(`${shownPath(file)}: ${error.message}`, { cause: error });
     throw error;
   }
 }

@@ -1,22 +1,15 @@
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DevServer } from '../../src/local/dev-server.js';
+import { launchTestBrowser } from '../helpers/browser.js';
 import { startTestServer } from '../helpers/dev-server.js';
 
 // Drives public/index.html + public/chat.js in a real headless Chromium against the local emulator.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 // Below vitest's 20 s test timeout, so a missing element fails with Playwright's own message.
 const WAIT_MS = 8_000;
 
 let browser: Browser;
+let launchError: unknown;
 let server: DevServer;
 
 /** Opens the chat page in a fresh context (its own tab) and waits until its socket is open. */
@@ -45,8 +38,18 @@ async function received(page: Page, text: string): Promise<{ className: string; 
 
 describe('demo chat page in a browser', () => {
   beforeAll(async () => {
+    try {
+      browser = await launchTestBrowser();
+    } catch (error) {
+      launchError = error;
+      return;
+    }
     server = await startTestServer();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  });
+
+  // No browser fails every test here: a failed beforeAll would report them as skipped.
+  beforeEach(() => {
+    if (launchError) throw launchError;
   });
 
   afterAll(async () => {

@@ -69,6 +69,7 @@ describe('npm run dev with a bad serverless.yml: one error line (what and where)
       service('${ssm:/relay/token}'),
       /\$\{ssm:\/relay\/token\} reads SSM Parameter Store.*--param="NAME=value"/,
     ],
+    ['the account id, which needs STS', service('${aws:accountId}'), /\$\{aws:accountId\} reads the AWS account id/],
   ])(
     '%s',
     async (_case, yaml, message) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevServer } from '../../src/local/dev-server.js';
-import { httpApiEvent, httpApiPost } from '../fixtures/http-api-event.js';
+import { httpApiEvent, httpApiPost, httpApiRequest, lambdaContext } from '../fixtures/http-api-event.js';
 import { startTestServer } from '../helpers/dev-server.js';
 import { connectClient, type TestClient } from '../helpers/ws-client.js';
 
@@ -21,6 +21,8 @@ describe('HTTP API through the Lambda wrapper (@fastify/aws-lambda) with API Gat
       MANAGEMENT_API_URL: server.managementUrl,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
+      // Request logs would fill the test output; the logger itself is tested in test/integration/http-api.test.ts.
+      LOG_LEVEL: 'warn',
     });
     ({ handler } = (await import('../../src/aws/http-lambda.js')) as unknown as { handler: Handler });
     client = await connectClient(server.wsUrl);
@@ -31,7 +33,7 @@ describe('HTTP API through the Lambda wrapper (@fastify/aws-lambda) with API Gat
   });
 
   it('GET /health', async () => {
-    const result = await handler(httpApiEvent(), {});
+    const result = await handler(httpApiEvent(), lambdaContext());
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body)).toEqual({ status: 'ok' });
   });
@@ -44,9 +46,25 @@ describe('HTTP API through the Lambda wrapper (@fastify/aws-lambda) with API Gat
     expect(await client.next()).toMatchObject({ type: 'message', data: { text: 'from lambda' }, from: null });
   });
 
-  it('POST /messages without data is a 400', async () => {
-    const result = await handler(httpApiPost('/messages', '{}'), {});
-    expect(result.statusCode).toBe(400);
-    expect(JSON.parse(result.body).message).toMatch(/data/);
+  it.each([
+    ['without data', httpApiPost('/messages', '{}'), 400, 'missing_data'],
+    ['with invalid JSON', httpApiPost('/messages', '{"data":'), 400, 'invalid_json'],
+    [
+      'with a form body',
+      httpApiRequest('POST', '/messages', 'data=1', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+      'unsupported_media_type',
+    ],
+    ['to an unknown path', httpApiRequest('GET', '/nothing-here'), 404, 'not_found'],
+    ['with the wrong method', httpApiRequest('GET', '/messages'), 405, 'method_not_allowed'],
+  ])('a request %s is a %i {"error": "%s", "message": ...}', async (_name, event, statusCode, error) => {
+    const result = await handler(event, lambdaContext());
+    expect(result.statusCode).toBe(statusCode);
+    expect(JSON.parse(result.body)).toEqual({ error, message: expect.any(String) });
+  });
+
+  it('answers with the Lambda request id, the id its log lines carry', async () => {
+    const result = await handler(httpApiEvent(), lambdaContext('0f1e2d3c-lambda-request'));
+    expect(result.headers['x-request-id']).toBe('0f1e2d3c-lambda-request');
   });
 });

@@ -61,7 +61,7 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     await dynamo.close();
   });
 
-  it('lists the members of a room (with connectedAt) by Query, and remove() deletes every item of a connection', async () => {
+  it("lists a room's members (with connectedAt) by Query; remove() deletes every item of a connection", async () => {
     await store.add({ connectionId: 'a1', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r1');
     await store.add({ connectionId: 'a2', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r1');
     await store.add({ connectionId: 'b1', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r2');
@@ -145,7 +145,7 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     expect(new Set(pages.flat()).size).toBe(count);
   });
 
-  it('a page read ahead that fails while the consumer is still delivering reaches the consumer, not the process', async () => {
+  it('a read-ahead page that fails while the consumer delivers reaches the consumer, not the process', async () => {
     await Promise.all(
       Array.from({ length: MEMBERS_PAGE_SIZE + 1 }, (_, i) =>
         store.add({ connectionId: `f${i}`, connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'flaky'),

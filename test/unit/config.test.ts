@@ -15,7 +15,7 @@ describe('loadConfig', () => {
     );
   });
 
-  it('passes a DynamoDB endpoint on only from DYNAMODB_ENDPOINT: the SDK reads the AWS_ENDPOINT_URL* ones itself', () => {
+  it('passes a DynamoDB endpoint only from DYNAMODB_ENDPOINT: the SDK reads AWS_ENDPOINT_URL* itself', () => {
     expect(loadConfig({ CONNECTIONS_TABLE: 't' }).dynamodbEndpoint).toBeUndefined();
     expect(loadConfig({ CONNECTIONS_TABLE: 't', DYNAMODB_ENDPOINT: 'http://local:1' }).dynamodbEndpoint).toBe(
       'http://local:1',

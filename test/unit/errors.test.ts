@@ -28,3 +28,24 @@ describe('one error hierarchy', () => {
     expect(new ConnectionGoneError('c1', { cause }).cause).toBe(cause);
   });
 });
+
+describe("the emulator's errors, under the same root", () => {
+  it('every error class src/local exports names itself after its class', async () => {
+    const modules = await Promise.all([
+      import('../../src/local/errors.js'),
+      import('../../src/local/service-config-error.js'),
+      import('../../src/local/cli-options.js'),
+    ]);
+    const classes = modules.flatMap((module) =>
+      Object.entries(module).filter(
+        ([, value]) => typeof value === 'function' && value.prototype instanceof RelayError,
+      ),
+    ) as [string, new (...args: unknown[]) => Error][];
+    expect(classes.length).toBeGreaterThanOrEqual(8);
+    for (const [exported, ErrorClass] of classes) {
+      // The constructors take a name, then numbers or strings; the values do not matter for the name.
+      const error = new ErrorClass('fn', 1, 2);
+      expect({ exported, name: error.name }).toEqual({ exported, name: exported });
+    }
+  });
+});

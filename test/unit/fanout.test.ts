@@ -45,7 +45,8 @@ describe('fanOut', () => {
     expect(store.removed).toEqual([{ connectionId: 'b', rooms: ['lobby'] }]);
   });
 
-  it('does not prune a connection still inside its $connect window (API Gateway answers Gone until $connect returns)', async () => {
+  // API Gateway answers Gone until $connect returns.
+  it('does not prune a connection still inside its $connect window', async () => {
     const sender = new FakeSender();
     sender.gone.add('new');
     const store = new FakeStore();
@@ -89,7 +90,7 @@ describe('fanOut', () => {
     expect((logger.lines[0]!.details as { error: unknown }).error).toBeInstanceOf(Error);
   });
 
-  it('frees the slot of a delivery whose failure could not even be logged, so the broadcast still finishes', async () => {
+  it('frees the slot of a delivery whose failure could not be logged: the broadcast still finishes', async () => {
     const sender = new FakeSender();
     sender.failing.add('a');
     const logger = {

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { websocketHandler } from '../../src/aws/handlers/invocation.js';
-import { createLambdaLogger, loggerPort } from '../../src/aws/logger.js';
+import { createLambdaLogger, loggerPort, pinoLogLevel } from '../../src/aws/logger.js';
 import { websocketEvent } from '../fixtures/websocket-event.js';
 
 /** A Lambda context as the runtime passes it (the fields Powertools reads). */
@@ -152,5 +152,18 @@ describe('websocketHandler: one invocation of a route', () => {
     logger.info('between invocations');
 
     expect(lines).toEqual([expect.not.objectContaining({ connectionId: expect.anything() })]);
+  });
+});
+
+describe('the HTTP API logger level', () => {
+  it('is the level Powertools reads, in pino words', () => {
+    expect(pinoLogLevel({})).toBe('info');
+    expect(pinoLogLevel({ LOG_LEVEL: 'CRITICAL' })).toBe('fatal');
+    expect(pinoLogLevel({ POWERTOOLS_LOG_LEVEL: 'debug', LOG_LEVEL: 'ERROR' })).toBe('debug');
+    expect(pinoLogLevel({ AWS_LAMBDA_LOG_LEVEL: 'WARN', POWERTOOLS_LOG_LEVEL: 'DEBUG' })).toBe('warn');
+  });
+
+  it('names the variable that holds a level no logger knows', () => {
+    expect(() => pinoLogLevel({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL must be one of .*CRITICAL.*got "loud"/);
   });
 });
