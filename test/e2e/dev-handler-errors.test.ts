@@ -53,7 +53,7 @@ describe('npm run dev, a handler Lambda could not load: one line naming function
     [
       'an SDK v3 package the emulator lacks',
       'queue.handler',
-      /^error: function chat: handler "queue.handler": package @aws-sdk\/client-sqs is not installed .*runtime provides/,
+      /^error: function chat: handler "queue.handler": package @aws-sdk\/client-sqs is not installed .*provides/,
     ],
   ])(
     '%s',

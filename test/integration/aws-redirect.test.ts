@@ -27,7 +27,7 @@ describe('inside a sandbox, AWS hostnames reach the local services', () => {
     dynamodb.server.close();
   });
 
-  it("this API's execute-api host, DynamoDB's (regional, account, China): fetch, https.request, https.get", async () => {
+  it("this API's execute-api host, DynamoDB's (regional, account, China): fetch, https.request and get", async () => {
     const connections: string[] = [];
     const fn = await loadFunction(
       {
