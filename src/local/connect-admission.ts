@@ -1,7 +1,7 @@
 import type { WebSocketEvent, WebSocketResult } from '../aws/websocket-event.js';
-import { describeError } from '../core/index.js';
 import { authorizerEvent, decide, missingIdentitySource } from './authorizer.js';
 import type { ConnectionIdentity } from './events.js';
+import { failedResultLine, thrownErrorLine } from './invocation-log.js';
 import type { RouteDefinition } from './serverless-config.js';
 
 export interface AdmissionOptions {
@@ -42,10 +42,17 @@ export function createConnectAdmission({ connect, methodArn, invoke, log }: Admi
     }
     if (!connect) return undefined;
     try {
-      const status = statusOf(await invoke(connect.functionName, event));
-      return status >= 200 && status <= 299 ? undefined : status;
+      const result = await invoke(connect.functionName, event);
+      const status = statusOf(result);
+      if (status >= 200 && status <= 299) return undefined;
+      // A refusal the handler chose; its body says why, and only the terminal shows it.
+      log(
+        failedResultLine('$connect', connect.functionName, result) ??
+          `$connect (function ${connect.functionName}) refused the connection with ${status}`,
+      );
+      return status;
     } catch (error) {
-      log(`$connect (${connect.functionName}) failed: ${describeError(error)}`);
+      log(thrownErrorLine('$connect', connect.functionName, error));
       // A failed Lambda proxy integration answers 502, as on AWS.
       return 502;
     }

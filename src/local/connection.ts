@@ -1,8 +1,8 @@
 import type { WebSocket } from 'ws';
 import { MAX_TIMER_MS } from './dev-defaults.js';
 import type { ConnectionIdentity } from './events.js';
-import { limitFrameSize } from './frame-size-guard.js';
-import { CLOSE, type EmulatorLimits } from './limits.js';
+import { limitFrameSize, type SizeViolation } from './frame-size-guard.js';
+import { CLOSE, CLOSE_REASON, type EmulatorLimits } from './limits.js';
 
 /** Who a connection is, as its events describe it. */
 export type Identity = ConnectionIdentity & { domainName: string };
@@ -49,12 +49,18 @@ export function createConnections({ limits, log, onMessage, onClose }: Connectio
   let frameLimitWarned = false;
 
   const open = (socket: WebSocket, identity: Identity): LocalConnection => {
-    if (!limitFrameSize(socket, limits.maxFrameBytes) && !frameLimitWarned) {
+    let oversized = false;
+    const hooked = limitFrameSize(socket, limits, (violation) => {
+      oversized = true;
+      log(`connection ${identity.connectionId} closed ${CLOSE.messageTooBig}: ${describeViolation(violation)}`);
+      connection.end(CLOSE.messageTooBig, CLOSE_REASON.messageTooBig);
+    });
+    if (!hooked && !frameLimitWarned) {
       frameLimitWarned = true;
       log('warning: this version of ws cannot be hooked; the 32 KB frame size limit is not enforced');
     }
     let serverClose: { code: number; reason: string } | undefined;
-    const goAway = () => connection.end(CLOSE.goingAway, 'Going away');
+    const goAway = () => connection.end(CLOSE.goingAway, CLOSE_REASON.goingAway);
     const idle = setTimeout(goAway, Math.min(MAX_TIMER_MS, limits.idleTimeoutSeconds * 1000));
     const lifetime = setTimeout(goAway, Math.min(MAX_TIMER_MS, limits.maxConnectionSeconds * 1000));
     const connection: LocalConnection = {
@@ -78,7 +84,7 @@ export function createConnections({ limits, log, onMessage, onClose }: Connectio
       if (!byId.has(identity.connectionId)) return;
       connection.touch();
       // API Gateway does not accept binary frames from clients: it closes with 1003.
-      if (isBinary) return connection.end(CLOSE.unsupportedData, 'Binary frames are not supported');
+      if (isBinary) return connection.end(CLOSE.unsupportedData, CLOSE_REASON.unsupportedData);
       onMessage(connection, data.toString('utf8'));
     });
     socket.on('close', (code: number, reason: Buffer) => {
@@ -89,7 +95,9 @@ export function createConnections({ limits, log, onMessage, onClose }: Connectio
       onClose(connection, closed.code, closed.reason);
     });
     socket.on('error', (error) => {
-      // ws closes with the status its error carries (1009 for a message too big); that is the
+      // A size violation was closed (and logged) above; ws reports it again as an error.
+      if (oversized) return;
+      // ws closes with the status its error carries (1002 for a protocol error); that is the
       // code the client sees and $disconnect must report, not the 1006 of the teardown after.
       serverClose ??= { code: statusCodeOf(error) ?? 1006, reason: '' };
       byId.delete(identity.connectionId);
@@ -100,7 +108,7 @@ export function createConnections({ limits, log, onMessage, onClose }: Connectio
 
   const closeAll = async (): Promise<void> => {
     const sockets = [...byId.values()].map((connection) => connection.socket);
-    for (const connection of [...byId.values()]) connection.end(CLOSE.goingAway, 'Going away');
+    for (const connection of [...byId.values()]) connection.end(CLOSE.goingAway, CLOSE_REASON.goingAway);
     const allClosed = Promise.all(
       sockets.map(
         (socket) =>
@@ -118,6 +126,13 @@ export function createConnections({ limits, log, onMessage, onClose }: Connectio
   };
 
   return { byId, open, closeAll };
+}
+
+function describeViolation({ limit, bytes, maxBytes }: SizeViolation): string {
+  if (limit === 'frame') {
+    return `a frame of ${bytes} bytes is over the ${maxBytes}-byte frame limit (send larger messages in fragments)`;
+  }
+  return `a message of more than ${maxBytes} bytes (${bytes} so far) is over the message limit`;
 }
 
 /** The close code a `ws` error carries (ws keeps it under a symbol). */

@@ -51,9 +51,20 @@ export interface DevServer {
   dynamodbEndpoint: string;
   service: ServiceDefinition;
   webSocketApi: WebSocketApi;
+  /** The functions the routes use, each loaded (its first sandbox warm), in serverless.yml's order. */
+  functions: LoadedFunction[];
   close(): Promise<void>;
   /** A full garbage collection here and in every thread (sandboxes, DynamoDB); what is still held. */
   collectGarbage(): Promise<MemoryReport>;
+}
+
+/** A function as `npm run dev` reports it at start. */
+export interface LoadedFunction {
+  name: string;
+  /** The handler string from serverless.yml. */
+  handler: string;
+  /** From starting its first sandbox to its handler module loaded (functions load side by side). */
+  loadMs: number;
 }
 
 export { PortInUseError } from './errors.js';
@@ -134,8 +145,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       service.routes.flatMap((route) => [route.functionName, route.authorizer?.functionName ?? []].flat()),
     );
     // Settle every load before failing, so the closers stop the ones that did start.
+    const loaded = new Map<string, LoadedFunction>();
     const loads = await Promise.allSettled(
       [...used].map(async (name) => {
+        const startedAt = performance.now();
         functions.set(
           name,
           await loadFunction(service.functions[name]!, {
@@ -148,10 +161,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
             onConnection: options.onSandboxConnection,
           }),
         );
+        const loadMs = Math.round(performance.now() - startedAt);
+        loaded.set(name, { name, handler: service.functions[name]!.handler, loadMs });
       }),
     );
     const failed = loads.find((load): load is PromiseRejectedResult => load.status === 'rejected');
     if (failed) throw failed.reason;
+    // The port has been open since the Management API endpoint was known; handshakes waited.
+    webSocketApi.admitConnections();
 
     let httpUrl: string | undefined;
     const httpFunction = Object.values(service.functions).find((fn) => fn.servesHttp);
@@ -173,7 +190,17 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
 
     const collectGarbage = memory.report;
-    return { httpUrl, wsUrl, managementUrl, dynamodbEndpoint, service, webSocketApi, close, collectGarbage };
+    return {
+      httpUrl,
+      wsUrl,
+      managementUrl,
+      dynamodbEndpoint,
+      service,
+      webSocketApi,
+      functions: Object.keys(service.functions).flatMap((name) => loaded.get(name) ?? []),
+      close,
+      collectGarbage,
+    };
   } catch (error) {
     await close();
     throw error;

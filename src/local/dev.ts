@@ -18,6 +18,12 @@ async function main(): Promise<void> {
   const storage = options.dynamodbPath ? ` (persisted in ${options.dynamodbPath})` : ' (in memory)';
   console.log(`  DynamoDB                ${server.dynamodbEndpoint}${storage}`);
   console.log(`  routes                  ${service.routes.map((route) => route.routeKey).join(' ')}`);
+  // Connections are admitted only now: every function below has loaded.
+  const nameWidth = Math.max(...server.functions.map((fn) => fn.name.length));
+  server.functions.forEach((fn, index) => {
+    const label = index === 0 ? 'functions' : '';
+    console.log(`  ${label.padEnd(24)}${fn.name.padEnd(nameWidth)}  loaded in ${fn.loadMs} ms  (${fn.handler})`);
+  });
   // `npm run bench` asks for a full collection and a memory report before each reading.
   process.on(
     'SIGUSR2',

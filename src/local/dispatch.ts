@@ -1,9 +1,9 @@
 import type { WebSocketResult } from '../aws/websocket-event.js';
-import { describeError } from '../core/index.js';
 import type { Identity, LocalConnection } from './connection.js';
 import { FunctionNotLoadedError } from './errors.js';
 import { type ApiIdentity, disconnectEvent, messageEvent } from './events.js';
 import { forbiddenFrame, internalServerErrorFrame } from './gateway-responses.js';
+import { failedResultLine, thrownErrorLine } from './invocation-log.js';
 import type { LocalFunction } from './lambda-runtime.js';
 import { createRouteSelector } from './route-selection.js';
 import type { RouteDefinition } from './serverless-config.js';
@@ -11,7 +11,7 @@ import type { RouteDefinition } from './serverless-config.js';
 export interface DispatchOptions {
   routeSelectionExpression: string;
   routes: RouteDefinition[];
-  /** Function name → invocable function; may be filled after the server listens. */
+  /** Function name → invocable function; complete before any connection is admitted. */
   functions: ReadonlyMap<string, LocalFunction>;
   apiFor(domainName: string): ApiIdentity;
   log(message: string): void;
@@ -55,6 +55,11 @@ export function createDispatch(options: DispatchOptions): Dispatch {
     return invocation;
   };
 
+  const logFailedResult = (route: RouteDefinition, result: unknown): void => {
+    const line = failedResultLine(route.routeKey, route.functionName, result);
+    if (line) log(line);
+  };
+
   const message = async (connection: LocalConnection, body: string): Promise<void> => {
     const routeKey = selectRoute(body);
     const event = messageEvent(apiFor(connection.domainName), connection, routeKey ?? '$default', body);
@@ -63,13 +68,14 @@ export function createDispatch(options: DispatchOptions): Dispatch {
     if (!route) return void connection.socket.send(forbiddenFrame(connection.connectionId, requestId));
     try {
       const result = await invoke(route.functionName, event);
+      logFailedResult(route, result);
       // Only a route response sends the handler's body back (two-way communication).
       const responseBody = (result as WebSocketResult | undefined)?.body;
       if (route.routeResponseSelectionExpression === '$default' && typeof responseBody === 'string') {
         connection.socket.send(responseBody);
       }
     } catch (error) {
-      log(`${route.routeKey} (${route.functionName}) failed: ${describeError(error)}`);
+      log(thrownErrorLine(route.routeKey, route.functionName, error));
       connection.socket.send(internalServerErrorFrame(connection.connectionId, requestId));
     }
   };
@@ -78,9 +84,12 @@ export function createDispatch(options: DispatchOptions): Dispatch {
     const route = routes.get('$disconnect');
     if (!route) return;
     try {
-      await invoke(route.functionName, disconnectEvent(apiFor(identity.domainName), identity, code, reason));
+      logFailedResult(
+        route,
+        await invoke(route.functionName, disconnectEvent(apiFor(identity.domainName), identity, code, reason)),
+      );
     } catch (error) {
-      log(`$disconnect (${route.functionName}) failed: ${describeError(error)}`);
+      log(thrownErrorLine(route.routeKey, route.functionName, error));
     }
   };
 

@@ -11,6 +11,11 @@ export interface HandshakeOptions {
   methodArn: string;
   apiFor(domainName: string): ApiIdentity;
   dispatch: Pick<Dispatch, 'route' | 'invoke' | 'disconnect'>;
+  /**
+   * Settles once the service's functions are loaded (true) or the API shuts down first (false):
+   * handshakes that arrive before wait for it, so none meets a function that is not loaded yet.
+   */
+  ready: Promise<boolean>;
   /** The handshake succeeded: the connection starts. */
   accept(socket: WebSocket, identity: Identity): void;
   log(message: string): void;
@@ -44,6 +49,11 @@ export async function handshake(app: FastifyInstance, options: HandshakeOptions)
     ) {
       return reply.code(400).send({ message: 'Bad Request: invalid WebSocket handshake' });
     }
+    if (!(await options.ready)) {
+      return reply.code(503).send({ message: 'Service Unavailable: the emulator is shutting down' });
+    }
+    // A client that gave up while the functions loaded never reached the gateway: no $connect.
+    if (request.raw.socket.destroyed) return reply.code(410).send();
     const identity: Identity = {
       connectionId: newApiGatewayId(),
       connectedAt: Date.now(),

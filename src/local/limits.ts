@@ -26,3 +26,13 @@ export const CLOSE = {
   unsupportedData: 1003,
   messageTooBig: 1009,
 } as const;
+
+/**
+ * Close reasons the emulator sends. AWS does not document the reason text of its own closes;
+ * these say what happened in words a developer recognises.
+ */
+export const CLOSE_REASON = {
+  goingAway: 'Going away',
+  messageTooBig: 'Message too big',
+  unsupportedData: 'Binary frames are not supported',
+} as const;

@@ -16,7 +16,7 @@ export interface WebSocketApiOptions {
   region: string;
   routeSelectionExpression: string;
   routes: RouteDefinition[];
-  /** Function name → invocable function; may be filled after the server listens. */
+  /** Function name → invocable function; filled after the server listens, before `admitConnections`. */
   functions: ReadonlyMap<string, LocalFunction>;
   limits: EmulatorLimits;
   log: (message: string) => void;
@@ -25,6 +25,11 @@ export interface WebSocketApiOptions {
 export interface WebSocketApi {
   app: FastifyInstance;
   connections: ReadonlyMap<string, LocalConnection>;
+  /**
+   * Every function is loaded: lets in the handshakes queued since the port opened, and later ones.
+   * Until then the port accepts TCP connections but holds their handshakes.
+   */
+  admitConnections(): void;
   /**
    * Closes every connection with 1001 (as a deployment would), waits for the $disconnect
    * invocations that follow, then stops listening.
@@ -41,6 +46,8 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   const { limits, log } = options;
   const apiFor = (domainName: string): ApiIdentity => ({ ...options.api, domainName });
   const dispatch = createDispatch({ ...options, apiFor });
+  let settleReady!: (loaded: boolean) => void;
+  const ready = new Promise<boolean>((resolve) => (settleReady = resolve));
   const connections = createConnections({
     limits,
     log,
@@ -62,11 +69,22 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
         if (!managementApi(request, response)) handler(request, response);
       }),
   });
-  void app.register(fastifyWebsocket, { options: { maxPayload: limits.maxMessageBytes } });
+  void app.register(fastifyWebsocket, {
+    // The guard in connection.ts closes oversized messages first; this is ws's own backstop.
+    options: { maxPayload: limits.maxMessageBytes },
+    // The plugin's default handler terminates the socket on any error. For the errors ws reports
+    // on an open connection (a message too big, a protocol error) ws has already queued its close
+    // frame and closes cleanly; terminating now tears the socket down before that frame is out
+    // (often, when the client is still sending), and the client sees 1006. connection.ts logs them.
+    errorHandler: (_error, socket) => {
+      if (socket.readyState === socket.OPEN) socket.terminate();
+    },
+  });
   void app.register(handshake, {
     methodArn: localArn('execute-api', options.region, `${options.api.apiId}/${options.api.stage}/$connect`),
     apiFor,
     dispatch,
+    ready,
     accept: (socket, identity) => void connections.open(socket, identity),
     log,
   });
@@ -74,10 +92,12 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   app.setNotFoundHandler((_request, reply) => forbidden(reply.hijack().raw));
 
   const close = async (): Promise<void> => {
+    // Handshakes still waiting for the functions are refused (503); a no-op once admitted.
+    settleReady(false);
     await connections.closeAll();
     await dispatch.settled();
     await app.close();
   };
 
-  return { app, connections: connections.byId, close };
+  return { app, connections: connections.byId, admitConnections: () => settleReady(true), close };
 }
