@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { missingPackageMessage } from './sdk-resolver-rules.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -57,12 +58,27 @@ export async function loadHandler(appRoot, handler) {
     );
   }
   const [file, how] = found;
-  const loaded = how === 'require' ? require(file) : await import(pathToFileURL(file).href);
+  let loaded;
+  try {
+    loaded = how === 'require' ? require(file) : await import(pathToFileURL(file).href);
+  } catch (error) {
+    throw missingPackage(error) ?? error;
+  }
   const fn = propertyPath.split('.').reduce((value, key) => value?.[key], loaded);
   if (fn === undefined || fn === null)
     throw new HandlerLoadError(`${propertyPath} is undefined or not exported by ${file}`);
   if (typeof fn !== 'function') throw new HandlerLoadError(`${propertyPath} in ${file} is not a function`);
   return fn;
+}
+
+/** A package the handler's code imports and nobody installed, said in Lambda's terms. */
+function missingPackage(error) {
+  if (error?.code !== 'MODULE_NOT_FOUND' && error?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  const match = /Cannot find (?:module|package) '([^']+)'(?: imported from (\S+))?/.exec(error.message);
+  const specifier = match?.[1];
+  if (!specifier || /^(?:[./]|[a-z][a-z0-9+.-]*:)/i.test(specifier)) return undefined;
+  const importer = match[2] ?? /Require stack:\n- (.+)/.exec(error.message)?.[1];
+  return new HandlerLoadError(missingPackageMessage(specifier, importer));
 }
 
 /** The nearest package.json decides, up to a node_modules folder (Lambda's rule). */

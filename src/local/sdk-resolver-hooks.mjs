@@ -1,6 +1,6 @@
 // Module resolve hooks (module.register) for a sandbox: an `import` of @aws-sdk/* that the
 // handler's own node_modules lack resolves to the emulator's copy, as Lambda's Node.js runtimes
-// provide SDK v3; any other missing package fails with a line saying what Lambda would provide.
+// provide SDK v3.
 import { missingPackageMessage, providedByRuntime } from './sdk-resolver-rules.mjs';
 
 let runtimeParent;
@@ -14,20 +14,14 @@ export async function resolve(specifier, context, nextResolve) {
   try {
     return await nextResolve(specifier, context);
   } catch (error) {
-    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !isBare(specifier)) throw error;
-    if (providedByRuntime(specifier)) {
-      try {
-        return await nextResolve(specifier, { ...context, parentURL: runtimeParent });
-      } catch {
-        // fall through to the clear message
-      }
+    // Other packages keep Node's own error; handler-loader.mjs words it if it ends the load.
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !providedByRuntime(specifier)) throw error;
+    try {
+      return await nextResolve(specifier, { ...context, parentURL: runtimeParent });
+    } catch {
+      throw Object.assign(new Error(missingPackageMessage(specifier, context.parentURL)), {
+        code: 'ERR_MODULE_NOT_FOUND',
+      });
     }
-    throw Object.assign(new Error(missingPackageMessage(specifier, context.parentURL)), {
-      code: 'ERR_MODULE_NOT_FOUND',
-    });
   }
-}
-
-function isBare(specifier) {
-  return !/^(?:[./]|[a-z][a-z0-9+.-]*:)/i.test(specifier);
 }

@@ -13,16 +13,14 @@ export function installSdkResolver() {
     try {
       return original.call(this, request, parent, isMain, options);
     } catch (error) {
-      if (error?.code !== 'MODULE_NOT_FOUND' || /^(?:[./]|node:)/.test(request) || Module.isBuiltin(request))
-        throw error;
-      if (providedByRuntime(request)) {
-        try {
-          return runtimeRequire.resolve(request);
-        } catch {
-          // fall through to the clear message
-        }
+      // Other packages keep Node's own error (libraries probe optional ones by its message);
+      // handler-loader.mjs words it for the user if it ends the handler's load.
+      if (error?.code !== 'MODULE_NOT_FOUND' || !providedByRuntime(request)) throw error;
+      try {
+        return runtimeRequire.resolve(request);
+      } catch {
+        throw Object.assign(new Error(missingPackageMessage(request, parent?.filename)), { code: 'MODULE_NOT_FOUND' });
       }
-      throw Object.assign(new Error(missingPackageMessage(request, parent?.filename)), { code: 'MODULE_NOT_FOUND' });
     }
   };
 }

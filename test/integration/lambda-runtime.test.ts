@@ -191,6 +191,10 @@ describe('Lambda-like sandboxes (worker threads)', () => {
       writeFileSync(join(dir, 'sqs.mjs'), "import '@aws-sdk/client-sqs';\nexport const handler = async () => 1;\n");
       writeFileSync(join(dir, 'lib.js'), "require('left-pad');\nexports.handler = async () => 1;\n");
       writeFileSync(join(dir, 'v2.js'), "require('aws-sdk');\nexports.handler = async () => 1;\n");
+      writeFileSync(
+        join(dir, 'optional.js'),
+        "exports.handler = async () => { try { require('optional-native'); } catch (e) { return e.message; } };\n",
+      );
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const loadFrom = (handler: string) => load(handler, 1, 5, undefined, { dir });
@@ -198,6 +202,10 @@ describe('Lambda-like sandboxes (worker threads)', () => {
     it("@aws-sdk/* comes from the emulator, as Lambda's runtime provides SDK v3 (import and require)", async () => {
       expect(await (await loadFrom('esm.handler')).invoke({})).toBe('function');
       expect(await (await loadFrom('cjs.handler')).invoke({})).toBe('function');
+    });
+
+    it("a package probed and caught by the handler's code keeps Node's own error", async () => {
+      expect(await (await loadFrom('optional.handler')).invoke({})).toMatch(/^Cannot find module 'optional-native'/);
     });
 
     it.each([
