@@ -5,9 +5,12 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Agent, setGlobalDispatcher } from 'undici';
 
 const require = createRequire(import.meta.url);
+// undici's Agent and global-dispatcher slot only (the emulator's undici 6): loading the whole
+// package (fetch, WebSocket, cache) would add about 50 ms to every sandbox's cold start.
+const Agent = require('undici/lib/dispatcher/agent.js');
+const { setGlobalDispatcher } = require('undici/lib/global.js');
 
 /**
  * @typedef {{ host: string, port: number, tls: boolean }} Target
