@@ -2,13 +2,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 // Outside the repository: no node_modules above, as a service deployed without dependencies.
-const dir = mkdtempSync(join(tmpdir(), 'edge-relay-handlers-'));
+let dir: string;
 const COMMAND_TIMEOUT_MS = 60_000;
+// Made and removed around the tests (a filtered run that skips them all leaves nothing behind).
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'edge-relay-handlers-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `npm run dev` on a one-function service whose handler is `handler`; resolves once it exits or is ready. */
