@@ -3,6 +3,7 @@ import { RelayError } from '../core/index.js';
 import { DEV_DEFAULTS, MAX_TIMER_MS } from './dev-defaults.js';
 import type { DevServerOptions } from './dev-server.js';
 import { AWS_LIMITS } from './limits.js';
+import { AWS_CREDENTIALS_MODES, type AwsCredentialsMode } from './sandbox-env.js';
 
 /** Bad command-line input; the message names the option. */
 export class UsageError extends RelayError {
@@ -27,6 +28,8 @@ Options:
   --max-message-bytes BYTES       largest message payload           (default ${AWS_LIMITS.maxMessageBytes}, as AWS)
   --max-frame-bytes BYTES         largest frame of a message        (default ${AWS_LIMITS.maxFrameBytes}, as AWS)
   --max-concurrency N             sandboxes (worker threads) per function (default ${DEV_DEFAULTS.maxConcurrency})
+  --aws-credentials MODE          local: handlers get fake credentials only (default);
+                                  inherit: they get yours (AWS_PROFILE, keys) to call other AWS services
   -h, --help                      show this help
 
 Environment:
@@ -47,6 +50,7 @@ const DEV_FLAGS = {
   'max-message-bytes': { type: 'string' },
   'max-frame-bytes': { type: 'string' },
   'max-concurrency': { type: 'string' },
+  'aws-credentials': { type: 'string', default: 'local' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -70,6 +74,7 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
     ...(values['max-concurrency'] !== undefined && {
       maxConcurrency: positiveInteger(values['max-concurrency'], '--max-concurrency'),
     }),
+    awsCredentials: credentialsMode(values['aws-credentials']),
     limits: {
       ...optionalNumber(values['idle-timeout'], '--idle-timeout', 'idleTimeoutSeconds'),
       ...optionalNumber(values['max-connection-duration'], '--max-connection-duration', 'maxConnectionSeconds'),
@@ -83,6 +88,12 @@ export function parseDevOptions(argv: string[], env: NodeJS.ProcessEnv): DevServ
 function param(raw: string): string {
   if (!/^[^=]+=.+/.test(raw)) throw new UsageError(`--param must look like --param="key=value", got "${raw}"`);
   return raw;
+}
+
+function credentialsMode(raw: string): AwsCredentialsMode {
+  const mode = AWS_CREDENTIALS_MODES.find((candidate) => candidate === raw);
+  if (!mode) throw new UsageError(`--aws-credentials must be ${AWS_CREDENTIALS_MODES.join(' or ')}, got "${raw}"`);
+  return mode;
 }
 
 function port(raw: string | undefined, name: string, fallback: number): number {

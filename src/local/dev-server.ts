@@ -15,6 +15,7 @@ import { PortInUseError } from './errors.js';
 import { type LocalFunction, loadFunction } from './lambda-runtime.js';
 import { AWS_LIMITS, type EmulatorLimits } from './limits.js';
 import { createMemoryProbes, type MemoryReport } from './memory-probe.js';
+import { type AwsCredentialsMode, sandboxEnvironment } from './sandbox-env.js';
 import { loadServiceDefinition, type ServiceDefinition } from './serverless-config.js';
 import { createWebSocketApi, type WebSocketApi } from './websocket-api.js';
 
@@ -36,6 +37,10 @@ export interface DevServerOptions {
   http?: boolean;
   /** The environment functions start from; never modified. */
   env?: Record<string, string | undefined>;
+  /** `local` (default): sandboxes get fake credentials only; `inherit`: the developer's own pass through. */
+  awsCredentials?: AwsCredentialsMode;
+  /** Told every connection a sandbox opens (function, host:port); tests use it to prove nothing leaves. */
+  onSandboxConnection?: (functionName: string, target: string) => void;
   log?: (message: string) => void;
 }
 
@@ -113,7 +118,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       await Promise.all([...functions.values()].map((fn) => fn.close()));
     });
     const webSocketApi = createWebSocketApi({
-      api: { apiId: LOCAL_API_ID, stage: service.stage },
+      api: { apiId: LOCAL_API_ID, stage: service.stage, region: service.region },
       region: service.region,
       routeSelectionExpression: service.routeSelectionExpression,
       routes: service.routes,
@@ -127,14 +132,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     const wsUrl = `ws://${hostForUrl(host)}:${wsPort}`;
 
     // What a Lambda sandbox would get, pointed at the local stand-ins. Each function adds its own.
-    const baseEnv = {
-      ...env,
-      AWS_REGION: service.region,
-      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
-      AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementUrl,
-    };
+    const baseEnv = sandboxEnvironment(env, {
+      region: service.region,
+      credentials: options.awsCredentials ?? 'local',
+      dynamodbEndpoint,
+      managementUrl,
+    });
+    // Inside each sandbox, this API's Management API host and DynamoDB's reach the local services.
+    const wsHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    const redirect = { apiId: LOCAL_API_ID, wsHost, wsPort, dynamodb: dynamodbEndpoint };
     const used = new Set(
       service.routes.flatMap((route) => [route.functionName, route.authorizer?.functionName ?? []].flat()),
     );
@@ -151,6 +157,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
             baseEnv,
             maxConcurrency: options.maxConcurrency ?? DEV_DEFAULTS.maxConcurrency,
             memory,
+            redirect,
+            onConnection: options.onSandboxConnection,
           }),
         );
         const loadMs = Math.round(performance.now() - startedAt);

@@ -1,12 +1,24 @@
 import { randomBytes } from 'node:crypto';
+import { dnsSuffix } from '../aws/partitions.js';
 import type { WebSocketEvent, WebSocketRequestContext } from '../aws/websocket-event.js';
 
 /** The API the emulator stands in for. */
 export interface ApiIdentity {
   apiId: string;
   stage: string;
-  /** Host and port clients connect to, as AWS puts the Host header into domainName. */
+  /** The region the API is in: its default endpoint's host names it. */
+  region: string;
+  /** The local host and port the client connected to (its Host header). */
   domainName: string;
+}
+
+/**
+ * `requestContext.domainName` as AWS sends it on the default endpoint,
+ * `{apiId}.execute-api.{region}.{dnsSuffix}`: handlers build Management API endpoints from it,
+ * and inside the sandboxes that host reaches the local @connections (aws-redirect.mjs).
+ */
+export function executeApiHost(api: Pick<ApiIdentity, 'apiId' | 'region'>): string {
+  return `${api.apiId}.execute-api.${api.region}.${dnsSuffix(api.region)}`;
 }
 
 /** What the emulator knows of one connection. */
@@ -80,7 +92,7 @@ export function disconnectEvent(
   now = Date.now(),
 ): WebSocketEvent {
   // AWS sends these fixed headers on $disconnect.
-  const headers = { Host: api.domainName, 'x-api-key': '', 'X-Forwarded-For': '', 'x-restapi': '' };
+  const headers = { Host: executeApiHost(api), 'x-api-key': '', 'X-Forwarded-For': '', 'x-restapi': '' };
   return {
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([key, value]) => [key, [value]])),
@@ -115,7 +127,7 @@ function requestContext(
       ...(connection.userAgent !== undefined && { userAgent: connection.userAgent }),
     },
     requestId,
-    domainName: api.domainName,
+    domainName: executeApiHost(api),
     connectionId: connection.connectionId,
     apiId: api.apiId,
     ...(connection.authorizer && { authorizer: connection.authorizer }),

@@ -1,32 +1,37 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FunctionLoadError } from './errors.js';
+import { moduleCandidates, parseHandler } from './handler-loader.mjs';
 
-const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'];
-
-/** A serverless.yml `handler` (`path/to/module.exportName`) resolved to a source file. */
+/** A serverless.yml `handler` (`path/to/module.a.b`) resolved to the file Lambda would load. */
 export interface HandlerLocation {
-  /** Module path as written, without extension (Lambda looks for `<modulePath>.mjs` etc.). */
-  modulePath: string;
-  exportName: string;
+  /** The module's file; the sandbox loads it (handler-loader.mjs) and finds the export. */
   file: string;
+  /** The property path after the module name: `a.b` in `module.a.b`. */
+  propertyPath: string;
 }
 
-/** Finds the module behind a handler string; the error names what was tried. */
+/**
+ * Finds the module behind a handler string before any sandbox starts, by Lambda's rules (split
+ * at the first dot of the last segment; index, .js, .mjs, .cjs, then TypeScript sources).
+ */
 export function locateHandler(handler: string, serviceDir: string, functionName: string): HandlerLocation {
-  const dot = handler.lastIndexOf('.');
-  if (dot <= 0)
-    throw new FunctionLoadError(functionName, `handler "${handler}" must look like path/to/module.exportName`);
-  const modulePath = handler.slice(0, dot);
-  const exportName = handler.slice(dot + 1);
-  const file = MODULE_EXTENSIONS.map((ext) => resolve(serviceDir, modulePath + ext)).find((candidate) =>
-    existsSync(candidate),
+  let parsed: ReturnType<typeof parseHandler>;
+  try {
+    parsed = parseHandler(handler);
+  } catch (error) {
+    throw new FunctionLoadError(functionName, (error as Error).message);
+  }
+  const found = moduleCandidates(serviceDir, handler).find(
+    ([file]) => statSync(file, { throwIfNoEntry: false })?.isFile() ?? false,
   );
-  if (!file) {
+  if (!found) {
+    const folder = resolve(serviceDir, parsed.moduleRoot);
     throw new FunctionLoadError(
       functionName,
-      `handler module ${modulePath} not found in ${serviceDir} (tried ${MODULE_EXTENSIONS.join(', ')})`,
+      `handler "${handler}": module ${parsed.moduleName} not found in ${folder} ` +
+        '(tried no extension, .js, .mjs, .cjs, .ts, .mts, .cts)',
     );
   }
-  return { modulePath, exportName, file };
+  return { file: found[0], propertyPath: parsed.propertyPath };
 }

@@ -28,7 +28,7 @@ function handlerStack(error: unknown): string {
   if (error instanceof RelayError) return error.message;
   if (!(error instanceof Error) || !error.stack) return describeError(error);
   // The sandbox's frames below the handler are the emulator's, not the user's.
-  const frames = error.stack.split('\n').filter((line) => !line.includes('lambda-worker.mjs'));
+  const frames = error.stack.split('\n').filter((line) => !/(?:lambda-worker|handler-invocation)\.mjs/.test(line));
   // A stack starts with the message; keep the error's name in front, as Lambda's logs show it.
   return frames[0]!.startsWith(error.name) ? frames.join('\n') : `${describeError(error)}\n${frames.join('\n')}`;
 }

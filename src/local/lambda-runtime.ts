@@ -1,9 +1,8 @@
-import { pathToFileURL } from 'node:url';
 import { FunctionShutDownError } from './errors.js';
 import { locateHandler } from './handler-path.js';
 import { localArn } from './local-account.js';
 import type { MemoryProbes } from './memory-probe.js';
-import { type Sandbox, type SandboxSpec, startSandbox } from './sandbox.js';
+import { type Sandbox, type SandboxSpec, type SandboxWorkerData, startSandbox } from './sandbox.js';
 import { createSandboxPool } from './sandbox-pool.js';
 import type { FunctionDefinition } from './serverless-config.js';
 
@@ -26,6 +25,10 @@ export interface RuntimeOptions {
   maxConcurrency: number;
   /** Counts every sandbox's thread in memory readings. */
   memory?: MemoryProbes;
+  /** AWS hostnames the sandboxes reach locally (aws-redirect.mjs); nothing is redirected without it. */
+  redirect?: SandboxWorkerData['redirect'];
+  /** Told every connection a sandbox opens (host:port), e.g. to prove nothing leaves the machine. */
+  onConnection?: (functionName: string, target: string) => void;
 }
 
 /**
@@ -35,7 +38,9 @@ export interface RuntimeOptions {
  * Handlers thus use the machine's cores and a CPU-bound handler never stalls the emulator's sockets.
  */
 export async function loadFunction(definition: FunctionDefinition, options: RuntimeOptions): Promise<LocalFunction> {
-  const { file, exportName } = locateHandler(definition.handler, options.serviceDir, definition.name);
+  // Fails before any sandbox starts when no module file exists; the sandbox checks the export.
+  locateHandler(definition.handler, options.serviceDir, definition.name);
+  const { onConnection } = options;
   const spec: SandboxSpec = {
     functionName: definition.name,
     env: {
@@ -46,12 +51,14 @@ export async function loadFunction(definition: FunctionDefinition, options: Runt
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     },
     workerData: {
-      file: pathToFileURL(file).href,
-      exportName,
+      appRoot: options.serviceDir,
+      handler: definition.handler,
       functionName: definition.deployedName,
       functionArn: localArn('lambda', options.region, `function:${definition.deployedName}`),
       memoryMB: definition.memorySize,
+      redirect: options.redirect,
     },
+    ...(onConnection && { onConnection: (target: string) => onConnection(definition.name, target) }),
     memorySizeMb: definition.memorySize,
     timeoutSeconds: definition.timeoutSeconds,
   };

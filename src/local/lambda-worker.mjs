@@ -2,22 +2,35 @@
 // time, with its own process.env and module state, like a Lambda execution environment.
 // Plain JavaScript because it runs before the TypeScript loader is registered.
 import { randomUUID } from 'node:crypto';
+import { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
+import { installAwsRedirect } from './aws-redirect.mjs';
+import { invokeHandler } from './handler-invocation.mjs';
 import { answerMemoryProbes } from './memory-probe-thread.mjs';
+import { installSdkResolver } from './sdk-resolver.mjs';
+
+/**
+ * @type {{ appRoot: string, handler: string, functionName: string, functionArn: string, memoryMB: number,
+ *   redirect?: { apiId: string, wsPort: number, dynamodb: string }, traceConnections?: boolean }}
+ */
+const config = workerData;
 
 answerMemoryProbes(parentPort);
-const { register } = await import('tsx/esm/api');
-register();
-
-/** @type {{ file: string, exportName: string, functionName: string, functionArn: string, memoryMB: number }} */
-const config = workerData;
+// Everything below is in place before the handler's module runs, as the runtime is on Lambda.
+if (config.traceConnections) traceConnections();
+if (config.redirect) installAwsRedirect(config.redirect);
+const [{ register: registerEsm }, { register: registerCjs }] = await Promise.all([
+  import('tsx/esm/api'),
+  import('tsx/cjs/api'),
+]);
+registerEsm();
+registerCjs();
+installSdkResolver();
+const { loadHandler } = await import('./handler-loader.mjs');
 
 let handler;
 try {
-  const module = await import(config.file);
-  handler = module[config.exportName];
-  if (typeof handler !== 'function')
-    throw new Error(`${config.file} does not export a function named ${config.exportName}`);
+  handler = await loadHandler(config.appRoot, config.handler);
   parentPort.postMessage({ type: 'ready' });
 } catch (error) {
   parentPort.postMessage({ type: 'load-failed', error: serialize(error) });
@@ -33,29 +46,31 @@ parentPort.on('message', async ({ type, id, event, deadline }) => {
     memoryLimitInMB: String(config.memoryMB),
     logGroupName: `/aws/lambda/${config.functionName}`,
     logStreamName: `local/${process.pid}`,
-    callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
   try {
-    const result = await runHandler(event, context);
+    const result = await invokeHandler(handler, event, context);
     // Lambda returns the result as JSON: Dates become strings, functions disappear.
-    parentPort.postMessage({
-      type: 'result',
-      id,
-      result: result === undefined ? undefined : JSON.parse(JSON.stringify(result)),
-    });
+    parentPort.postMessage({ type: 'result', id, result: JSON.parse(JSON.stringify(result)) });
   } catch (error) {
     parentPort.postMessage({ type: 'result', id, error: serialize(error) });
   }
 });
 
-/** Async handlers return a promise; callback-style handlers declare a third parameter. */
-function runHandler(event, context) {
-  if (handler.length < 3) return Promise.resolve().then(() => handler(event, context));
-  return new Promise((resolve, reject) => {
-    const returned = handler(event, context, (error, result) => (error ? reject(error) : resolve(result)));
-    if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
-  });
+/** Tells the sandbox's owner every TCP host:port this thread connects to (net, tls, undici alike). */
+function traceConnections() {
+  const connect = Socket.prototype.connect;
+  Socket.prototype.connect = function tracedConnect(...args) {
+    // net.connect passes its arguments normalized as [options, callback].
+    const first = Array.isArray(args[0]) ? args[0][0] : args[0];
+    const options = typeof first === 'object' && first !== null ? first : { port: first, host: args[1] };
+    // A Unix socket (options.path) cannot leave the machine.
+    if (options.path === undefined) {
+      const host = typeof options.host === 'string' ? options.host : 'localhost';
+      parentPort.postMessage({ type: 'connection', target: `${host}:${options.port}` });
+    }
+    return connect.apply(this, args);
+  };
 }
 
 function serialize(error) {

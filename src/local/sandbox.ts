@@ -7,9 +7,26 @@ export interface SandboxSpec {
   /** The function's environment, exactly (a sandbox's process.env is its own). */
   env: Record<string, string | undefined>;
   /** Read by lambda-worker.mjs. */
-  workerData: { file: string; exportName: string; functionName: string; functionArn: string; memoryMB: number };
+  workerData: SandboxWorkerData;
+  /** Told the host:port (or socket path) of every connection the sandbox's code opens. */
+  onConnection?: (target: string) => void;
   memorySizeMb: number;
   timeoutSeconds: number;
+}
+
+/** What lambda-worker.mjs is started with. */
+export interface SandboxWorkerData {
+  /** The service's folder: handler strings are relative to it, as to /var/task on Lambda. */
+  appRoot: string;
+  /** The handler string as serverless.yml writes it (`path/to/module.export`). */
+  handler: string;
+  functionName: string;
+  functionArn: string;
+  memoryMB: number;
+  /** Where AWS hostnames are redirected to (aws-redirect.mjs); none when absent. */
+  redirect?: { apiId: string; wsHost?: string; wsPort: number; dynamodb: string };
+  /** Report every outgoing connection (SandboxSpec.onConnection). */
+  traceConnections?: boolean;
 }
 
 /** One execution environment: a worker thread that runs one invocation at a time. */
@@ -35,6 +52,7 @@ interface SerializedError {
 interface WorkerMessage {
   type?: string;
   id?: number;
+  target?: string;
   result?: unknown;
   error?: SerializedError;
 }
@@ -57,7 +75,7 @@ export function startSandbox(spec: SandboxSpec, onGone: (sandbox: Sandbox) => vo
   const timeoutMs = spec.timeoutSeconds * 1000;
   const worker = new Worker(WORKER_ENTRY, {
     env: spec.env,
-    workerData: spec.workerData,
+    workerData: { ...spec.workerData, traceConnections: spec.onConnection !== undefined },
     // The function's memorySize caps its heap, as Lambda caps the sandbox; a small young
     // generation keeps idle sandboxes from holding tens of MB each.
     resourceLimits: { maxOldGenerationSizeMb: spec.memorySizeMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
@@ -103,6 +121,7 @@ export function startSandbox(spec: SandboxSpec, onGone: (sandbox: Sandbox) => vo
 
   return new Promise((resolve, reject) => {
     worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'connection') return spec.onConnection?.(message.target ?? '');
       if (!ready) {
         if (message.type === 'ready') {
           ready = true;
@@ -111,7 +130,7 @@ export function startSandbox(spec: SandboxSpec, onGone: (sandbox: Sandbox) => vo
         if (message.type !== 'load-failed') return;
         void stop(new FunctionLoadError(spec.functionName, 'load failed'));
         return reject(
-          new FunctionLoadError(spec.functionName, `cannot load ${spec.workerData.file}: ${message.error?.message}`),
+          new FunctionLoadError(spec.functionName, `handler "${spec.workerData.handler}": ${message.error?.message}`),
         );
       }
       if (message.type !== 'result' || !current || current.id !== message.id) return;

@@ -20,7 +20,14 @@ describe('npm run dev options', () => {
     expect(parseDevOptions([], {})!.params).toBeUndefined();
   });
 
+  it('--aws-credentials: fake local credentials unless inherit is asked for', () => {
+    expect(parseDevOptions([], {})!.awsCredentials).toBe('local');
+    expect(parseDevOptions(['--aws-credentials', 'inherit'], {})!.awsCredentials).toBe('inherit');
+    expect(parseDevOptions(['--aws-credentials=local'], {})!.awsCredentials).toBe('local');
+  });
+
   it.each([
+    [['--aws-credentials', 'mine'], /--aws-credentials must be local or inherit, got "mine"/],
     [['--param', 'novalue'], /--param must look like --param="key=value", got "novalue"/],
     [['--param', 'key='], /--param must look like/],
     [['--http-port', '70000'], /--http-port \/ HTTP_PORT must be a port number/],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clfTime, connectEvent, disconnectEvent, messageEvent } from '../../src/local/events.js';
 
-const api = { apiId: 'local', stage: 'local', domainName: '127.0.0.1:3001' };
+const api = { apiId: 'local', stage: 'local', region: 'us-east-1', domainName: '127.0.0.1:3001' };
 const connection = { connectionId: 'abc=', connectedAt: 1_700_000_000_000, sourceIp: '127.0.0.1', userAgent: 'ua/1' };
 
 describe('emulated API Gateway events', () => {
@@ -34,6 +34,18 @@ describe('emulated API Gateway events', () => {
     expect(event).toMatchObject({ body: '{"a":1}', isBase64Encoded: false });
     expect(event.requestContext.messageId).toMatch(/=$/);
     expect(event.headers).toBeUndefined();
+  });
+
+  it("domainName is the API's execute-api host in its region's partition, as AWS sends it", () => {
+    const china = { ...api, apiId: 'abc123', region: 'cn-north-1' };
+
+    expect(messageEvent(api, connection, 'x', '').requestContext.domainName).toBe(
+      'local.execute-api.us-east-1.amazonaws.com',
+    );
+    expect(connectEvent(china, connection, { rawHeaders: [], query: '' }).requestContext.domainName).toBe(
+      'abc123.execute-api.cn-north-1.amazonaws.com.cn',
+    );
+    expect(disconnectEvent(api, connection, 1000, '').headers!.Host).toBe('local.execute-api.us-east-1.amazonaws.com');
   });
 
   it('$disconnect reports the close code and reason', () => {
