@@ -88,9 +88,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const closers: (() => Promise<void>)[] = [];
   let closing: Promise<void> | undefined;
   // Last started, first stopped: sockets (and their $disconnects) before functions and DynamoDB.
+  // Every closer runs even when one fails, so no thread or socket outlives a failed stop.
   const close = () =>
     (closing ??= (async () => {
-      for (const closer of [...closers].reverse()) await closer();
+      const failures: unknown[] = [];
+      for (const closer of [...closers].reverse()) await closer().catch((error: unknown) => failures.push(error));
+      if (failures.length === 1) throw failures[0];
+      if (failures.length > 1) throw new AggregateError(failures, 'the dev server did not stop cleanly');
     })());
 
   try {
@@ -202,7 +206,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       collectGarbage,
     };
   } catch (error) {
-    await close();
+    // The start's own error is the one to report; a failure to clean up after it travels as its cause.
+    await close().catch((closeError: unknown) => {
+      if (error instanceof Error && error.cause === undefined) error.cause = closeError;
+    });
     throw error;
   }
 }
