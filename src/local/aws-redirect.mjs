@@ -28,30 +28,47 @@ export function redirectTargets({ apiId, wsHost = '127.0.0.1', wsPort, dynamodb 
     port: Number(dynamoUrl.port || (dynamoUrl.protocol === 'https:' ? 443 : 80)),
     tls: dynamoUrl.protocol === 'https:',
   };
-  const escapedApiId = apiId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  // Every partition's suffix: amazonaws.com, amazonaws.com.cn, c2s.ic.gov, ..., and the dual-stack api.aws.
-  const executeApi = new RegExp(`^${escapedApiId}\\.execute-api\\.[a-z0-9-]+\\.[a-z0-9.-]+$`);
-  const dynamodbHost = /^(?:dynamodb(?:-fips)?\.[a-z0-9-]+\.[a-z0-9.-]+|\d{12}\.ddb\.[a-z0-9-]+\.[a-z0-9.-]+)$/;
+  const executeApiPrefix = `${apiId.toLowerCase()}.execute-api.`;
+  const dynamodbPrefix = /^(?:dynamodb(?:-fips)?|\d{12}\.ddb)\./;
   /** @returns {Target | undefined} */
   return (rawHost, port) => {
     const host = String(rawHost).toLowerCase().replace(/\.$/, '');
-    if (executeApi.test(host)) return local;
+    if (host.startsWith(executeApiPrefix) && isRegionalAwsHost(host.slice(executeApiPrefix.length))) return local;
     // A domainName of 127.0.0.1:PORT used with https (SDK v2 adds https:// to a scheme-less endpoint).
     if ((host === '127.0.0.1' || host === 'localhost') && port === wsPort) return local;
-    if (dynamodbHost.test(host)) return dynamoTarget;
+    const dynamodbMatch = dynamodbPrefix.exec(host);
+    if (dynamodbMatch && isRegionalAwsHost(host.slice(dynamodbMatch[0].length))) return dynamoTarget;
     return undefined;
   };
 }
 
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+let partitionOf;
+
+/**
+ * `rest` is `{region}.{suffix}` with the suffix of that region's partition (or its dual-stack one), as the
+ * SDK builds AWS hosts: so `dynamodb.s3.amazonaws.com` (an S3 bucket) or `x.execute-api.example.com` are not.
+ * The SDK's partition table loads only when a host looks like one of ours (it costs ~50 ms at first use).
+ */
+function isRegionalAwsHost(rest) {
+  const dot = rest.indexOf('.');
+  const region = rest.slice(0, dot);
+  if (dot < 0 || !REGION.test(region)) return false;
+  partitionOf ??= require('@aws-sdk/util-endpoints').partition;
+  const { dnsSuffix, dualStackDnsSuffix } = partitionOf(region);
+  const suffix = rest.slice(dot + 1);
+  return suffix === dnsSuffix || suffix === dualStackDnsSuffix;
+}
+
 /**
  * Patches node:http(s) agents (SDK v2 and v3, https.request/get, libraries on Node's agents) and
- * installs undici's global dispatcher (global fetch). `onRedirect(from, to)` is told of each one.
+ * installs undici's global dispatcher (global fetch).
  */
-export function installAwsRedirect(options, onRedirect = () => {}) {
+export function installAwsRedirect(options) {
   const targetOf = redirectTargets(options);
-  for (const [mod, protocol, defaultPort] of [
-    [require('node:https'), 'https:', 443],
-    [require('node:http'), 'http:', 80],
+  for (const [mod, defaultPort] of [
+    [require('node:https'), 443],
+    [require('node:http'), 80],
   ]) {
     const original = mod.Agent.prototype.createConnection;
     // TLS starts only here (https.Agent), so a plain socket makes the request go out as HTTP/1.1
@@ -61,9 +78,9 @@ export function installAwsRedirect(options, onRedirect = () => {}) {
       const port = Number(connectOptions?.port ?? defaultPort);
       const target = host === undefined ? undefined : targetOf(host, port);
       if (!target) return original.call(this, connectOptions, callback);
-      onRedirect(`${protocol}//${host}:${port}`, `${target.host}:${target.port}`);
+      // An https DYNAMODB_ENDPOINT keeps the agent's TLS options (ca, rejectUnauthorized); no SNI for IPs.
       return target.tls
-        ? tls.connect({ host: target.host, port: target.port, servername: target.host })
+        ? tls.connect({ ...connectOptions, host: target.host, port: target.port, servername: sniFor(target.host) })
         : net.connect({ host: target.host, port: target.port });
     };
   }
@@ -75,13 +92,16 @@ export function installAwsRedirect(options, onRedirect = () => {}) {
       if (!target) return dispatch(dispatchOptions, handler);
       const host = target.host.includes(':') ? `[${target.host}]` : target.host;
       const to = `${target.tls ? 'https' : 'http'}://${host}:${target.port}`;
-      onRedirect(origin.origin, to);
       return dispatch(
         { ...dispatchOptions, origin: to, headers: withHost(dispatchOptions.headers, origin.host) },
         handler,
       );
     }),
   );
+}
+
+function sniFor(host) {
+  return net.isIP(host) ? undefined : host;
 }
 
 /** Keeps the AWS Host header, as the node:https path does. */

@@ -34,7 +34,7 @@ export function invokeHandler(handler, event, baseContext) {
     try {
       returned = handler(event, context, callback);
     } catch (error) {
-      return finish(error);
+      return finish(error ?? new Error(`handler threw ${error}`));
     }
     if (returned && typeof returned.then === 'function') {
       returned.then(
@@ -43,6 +43,8 @@ export function invokeHandler(handler, event, baseContext) {
       );
       return;
     }
+    // Called back already (synchronously): there is nothing left to watch.
+    if (finished) return;
     // Neither a promise nor (yet) a callback: complete with null once nothing else is pending.
     idleWatch = setInterval(() => {
       if (process.getActiveResourcesInfo().every((resource) => IDLE_RESOURCES.has(resource))) finish(null, null);

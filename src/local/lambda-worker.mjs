@@ -11,7 +11,7 @@ import { installSdkResolver } from './sdk-resolver.mjs';
 
 /**
  * @type {{ appRoot: string, handler: string, functionName: string, functionArn: string, memoryMB: number,
- *   redirect?: { apiId: string, wsPort: number, dynamodb: string }, traceConnections?: boolean }}
+ *   redirect?: import('./aws-redirect.mjs').RedirectOptions, traceConnections?: boolean }}
  */
 const config = workerData;
 
@@ -51,7 +51,8 @@ parentPort.on('message', async ({ type, id, event, deadline }) => {
   try {
     const result = await invokeHandler(handler, event, context);
     // Lambda returns the result as JSON: Dates become strings, functions disappear.
-    parentPort.postMessage({ type: 'result', id, result: JSON.parse(JSON.stringify(result)) });
+    // A bare function or symbol serializes to nothing: null, as Lambda returns it.
+    parentPort.postMessage({ type: 'result', id, result: JSON.parse(JSON.stringify(result) ?? 'null') });
   } catch (error) {
     parentPort.postMessage({ type: 'result', id, error: serialize(error) });
   }

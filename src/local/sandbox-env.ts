@@ -40,12 +40,12 @@ export function sandboxEnvironment(
     : Object.fromEntries(
         Object.entries(env).filter(([name]) => !name.startsWith('AWS_') || KEPT_AWS_VARIABLE.test(name)),
       );
-  const hasOwnCredentials = inherit && Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE);
   return {
     ...kept,
     AWS_REGION: options.region,
     AWS_DEFAULT_REGION: options.region,
-    ...(!hasOwnCredentials && {
+    // inherit: the developer's own chain (keys, profile, SSO, container, web identity) exactly as it is.
+    ...(!inherit && {
       // Lambda gives every function a key, a secret and a session token.
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,

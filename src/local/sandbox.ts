@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { RedirectOptions } from './aws-redirect.mjs';
 import { FunctionLoadError, FunctionTimeoutError, SandboxExitError } from './errors.js';
 
 /** What a sandbox loads: one handler export, and the context Lambda would give it. */
@@ -24,7 +25,7 @@ export interface SandboxWorkerData {
   functionArn: string;
   memoryMB: number;
   /** Where AWS hostnames are redirected to (aws-redirect.mjs); none when absent. */
-  redirect?: { apiId: string; wsHost?: string; wsPort: number; dynamodb: string };
+  redirect?: RedirectOptions;
   /** Report every outgoing connection (SandboxSpec.onConnection). */
   traceConnections?: boolean;
 }

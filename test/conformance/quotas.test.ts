@@ -52,7 +52,7 @@ describe('conformance: payload (128 KB) and frame (32 KB) quotas', () => {
 
     expect(await closesOf(justOver, 32 * 1024)).toEqual(Array(ATTEMPTS).fill(tooBig()));
     expect(await closesOf(farOver, 32 * 1024)).toEqual(Array(ATTEMPTS).fill(tooBig()));
-  });
+  }, 60_000);
 
   it('a single frame over 32 KB, or a whole message over 128 KB in one frame, closes with 1009 and a reason', async () => {
     const frame = JSON.stringify({ action: 'silent', pad: 'x'.repeat(40 * 1024) });
@@ -60,7 +60,7 @@ describe('conformance: payload (128 KB) and frame (32 KB) quotas', () => {
 
     expect(await closesOf(frame, frame.length)).toEqual(Array(ATTEMPTS).fill(tooBig()));
     expect(await closesOf(message, message.length)).toEqual(Array(ATTEMPTS).fill(tooBig()));
-  });
+  }, 60_000);
 
   it('$disconnect reports the 1009 the client saw', async () => {
     const watcher = await openProbe(target);

@@ -18,6 +18,9 @@ const ISOLATED_TITLE = ISOLATION
   ? `the same in a loopback-only network namespace: skipped, ${ISOLATION}`
   : 'the same in a network namespace with nothing but loopback (unshare -n)';
 
+/** Isolated children still running: ended when the suite ends, whatever happened. */
+const running = new Set<ReturnType<typeof spawn>>();
+
 /** Runs the scenarios in one child process that has no network but 127.0.0.1. */
 function runIsolated(apps: IsolatedApp[]): Promise<Record<string, ChatOutcome | { error: string } | string[]>> {
   const script = resolve(import.meta.dirname, 'unchanged-apps/run-chat.ts');
@@ -30,6 +33,8 @@ function runIsolated(apps: IsolatedApp[]): Promise<Record<string, ChatOutcome | 
       env: process.env,
     },
   );
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
@@ -68,7 +73,12 @@ describe.skipIf(AGAINST_AWS)('unchanged API Gateway WebSocket apps run in the em
     // Awaited by the tests; marked handled now so a failure is reported there, not as unhandled.
     isolated.catch(() => {});
   });
-  afterAll(() => rmSync(bareCopy, { recursive: true, force: true }));
+  afterAll(async () => {
+    // The child may still use the copy: end it first.
+    for (const child of running) child.kill('SIGKILL');
+    await isolated?.catch(() => {});
+    rmSync(bareCopy, { recursive: true, force: true });
+  });
 
   const apps: [string, () => ChatApp & { authHeader?: boolean }][] = [
     [
@@ -106,10 +116,11 @@ describe.skipIf(AGAINST_AWS)('unchanged API Gateway WebSocket apps run in the em
   });
 
   describe.each(apps)('%s', (_name, app) => {
+    // Generous: the isolated child starts four more dev servers on the same two cores meanwhile.
     it('two clients chat, a stale connection is pruned, every handler socket is on 127.0.0.1', async () => {
       const { delivered, ...rest } = app();
       expectChat(await runChat(rest), delivered);
-    });
+    }, 90_000);
 
     it.skipIf(ISOLATION)(
       ISOLATED_TITLE,
