@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runDevUntilReadyOrExit } from '../helpers/dev-command.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 const dir = mkdtempSync(join(tmpdir(), 'edge-relay-config-'));
 /** Each case starts the command (tsx, osls): seconds, more on a loaded machine. */
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -17,22 +15,7 @@ function dev(yaml: string, args: string[] = []): Promise<{ code: number | null; 
   writeFileSync(join(caseDir, 'serverless.yml'), yaml);
   writeFileSync(join(caseDir, 'handlers.mjs'), 'export const echo = async () => ({ statusCode: 200 });\n');
   writeFileSync(join(caseDir, 'broken.cjs'), "throw new Error('broken.cjs cannot load');\n");
-  const child = spawn(
-    TSX,
-    ['src/local/dev.ts', '--config', join(caseDir, 'serverless.yml'), '--http-port', '0', '--ws-port', '0', ...args],
-    { cwd: ROOT, env: { ...process.env, DYNAMODB_ENDPOINT: '' } },
-  );
-  let output = '';
-  return new Promise((resolvePromise) => {
-    const collect = (chunk: Buffer) => {
-      output += chunk;
-      // Ready: it started, which is the answer for the cases that must start.
-      if (/routes\s/.test(output)) child.kill('SIGTERM');
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('exit', (code) => resolvePromise({ code, output }));
-  });
+  return runDevUntilReadyOrExit(join(caseDir, 'serverless.yml'), args);
 }
 
 const service = (environment: string, handler = 'handlers.echo') => `service: bad

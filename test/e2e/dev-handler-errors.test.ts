@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDevUntilReadyOrExit } from '../helpers/dev-command.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 // Outside the repository: no node_modules above, as a service deployed without dependencies.
 let dir: string;
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -25,21 +23,7 @@ function dev(handler: string): Promise<{ code: number | null; output: string }> 
   );
   writeFileSync(join(caseDir, 'index.js'), 'exports.handler = async () => ({ statusCode: 200 });\n');
   writeFileSync(join(caseDir, 'queue.mjs'), "import '@aws-sdk/client-sqs';\nexport const handler = async () => {};\n");
-  const child = spawn(
-    TSX,
-    ['src/local/dev.ts', '--config', join(caseDir, 'serverless.yml'), '--http-port', '0', '--ws-port', '0'],
-    { cwd: ROOT, env: { ...process.env, DYNAMODB_ENDPOINT: '' } },
-  );
-  let output = '';
-  return new Promise((resolvePromise) => {
-    const collect = (chunk: Buffer) => {
-      output += chunk;
-      if (/routes\s/.test(output)) child.kill('SIGTERM');
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('exit', (code) => resolvePromise({ code, output }));
-  });
+  return runDevUntilReadyOrExit(join(caseDir, 'serverless.yml'));
 }
 
 describe('npm run dev, a handler Lambda could not load: one line naming function, handler, what is missing', () => {
