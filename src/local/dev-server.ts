@@ -15,7 +15,7 @@ import { PortInUseError } from './errors.js';
 import { type LocalFunction, loadFunction } from './lambda-runtime.js';
 import { AWS_LIMITS, type EmulatorLimits } from './limits.js';
 import { createMemoryProbes, type MemoryReport } from './memory-probe.js';
-import { type AwsCredentialsMode, sandboxEnvironment } from './sandbox-env.js';
+import { type AwsCredentialsMode, LOCAL_CREDENTIALS, sandboxEnvironment } from './sandbox-env.js';
 import { loadServiceDefinition, type ServiceDefinition } from './serverless-config.js';
 import { createWebSocketApi, type WebSocketApi } from './websocket-api.js';
 
@@ -72,8 +72,6 @@ export type { MemoryReport } from './memory-probe.js';
 
 /** The emulated API Gateway id; `!Ref WebsocketsApi` resolves to it. */
 const LOCAL_API_ID = 'local';
-/** Local endpoints accept any credentials, but the SDK insists on having some. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
  * Starts everything `npm run dev` serves: embedded DynamoDB with the declared tables, the

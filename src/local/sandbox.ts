@@ -130,8 +130,11 @@ export function startSandbox(spec: SandboxSpec, onGone: (sandbox: Sandbox) => vo
         }
         if (message.type !== 'load-failed') return;
         void stop(new FunctionLoadError(spec.functionName, 'load failed'));
+        // The handler's own error, stack included, travels as the cause.
         return reject(
-          new FunctionLoadError(spec.functionName, `handler "${spec.workerData.handler}": ${message.error?.message}`),
+          new FunctionLoadError(spec.functionName, `handler "${spec.workerData.handler}": ${message.error?.message}`, {
+            cause: message.error && deserialize(message.error),
+          }),
         );
       }
       if (message.type !== 'result' || !current || current.id !== message.id) return;
