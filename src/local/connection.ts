@@ -4,11 +4,8 @@ import type { ConnectionIdentity } from './events.js';
 import { limitFrameSize, type SizeViolation } from './frame-size-guard.js';
 import { CLOSE, CLOSE_REASON, type EmulatorLimits } from './limits.js';
 
-/** Who a connection is, as its events describe it. */
-export type Identity = ConnectionIdentity & { domainName: string };
-
 /** A live connection as the emulator tracks it. */
-export interface LocalConnection extends Identity {
+export interface LocalConnection extends ConnectionIdentity {
   socket: WebSocket;
   lastActiveAt: number;
   /** Marks activity: the idle timeout starts again. */
@@ -31,7 +28,7 @@ export interface Connections {
   /** Open connections by id; a connection leaves it the moment the gateway considers it closed. */
   readonly byId: ReadonlyMap<string, LocalConnection>;
   /** Takes over an accepted socket: quotas, timers, frames, close. */
-  open(socket: WebSocket, identity: Identity): LocalConnection;
+  open(socket: WebSocket, identity: ConnectionIdentity): LocalConnection;
   /** Closes every connection with 1001 (as a deployment would) and resolves once all sockets are closed. */
   closeAll(): Promise<void>;
 }
@@ -48,7 +45,7 @@ export function createConnections({ limits, log, onMessage, onClose }: Connectio
   const byId = new Map<string, LocalConnection>();
   let frameLimitWarned = false;
 
-  const open = (socket: WebSocket, identity: Identity): LocalConnection => {
+  const open = (socket: WebSocket, identity: ConnectionIdentity): LocalConnection => {
     let oversized = false;
     const hooked = limitFrameSize(socket, limits, (violation) => {
       oversized = true;

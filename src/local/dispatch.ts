@@ -1,7 +1,7 @@
 import type { WebSocketResult } from '../aws/websocket-event.js';
-import type { Identity, LocalConnection } from './connection.js';
+import type { LocalConnection } from './connection.js';
 import { FunctionNotLoadedError } from './errors.js';
-import { type ApiIdentity, disconnectEvent, messageEvent } from './events.js';
+import { type ApiIdentity, type ConnectionIdentity, disconnectEvent, messageEvent } from './events.js';
 import { forbiddenFrame, internalServerErrorFrame } from './gateway-responses.js';
 import { failedResultLine, thrownErrorLine } from './invocation-log.js';
 import type { LocalFunction } from './lambda-runtime.js';
@@ -13,7 +13,7 @@ export interface DispatchOptions {
   routes: RouteDefinition[];
   /** Function name → invocable function; complete before any connection is admitted. */
   functions: ReadonlyMap<string, LocalFunction>;
-  apiFor(domainName: string): ApiIdentity;
+  api: ApiIdentity;
   log(message: string): void;
 }
 
@@ -26,7 +26,7 @@ export interface Dispatch {
   /** A text frame: selects the route, invokes it, sends a route response or the gateway's error frame. */
   message(connection: LocalConnection, body: string): Promise<void>;
   /** The connection is over: runs $disconnect, if declared; its failure is only logged, as on AWS. */
-  disconnect(identity: Identity, code: number, reason: string): Promise<void>;
+  disconnect(identity: ConnectionIdentity, code: number, reason: string): Promise<void>;
   /** Resolves once every invocation started so far has finished. */
   settled(): Promise<void>;
 }
@@ -37,7 +37,7 @@ export interface Dispatch {
  * body back to the caller.
  */
 export function createDispatch(options: DispatchOptions): Dispatch {
-  const { apiFor, log } = options;
+  const { api, log } = options;
   const routes = new Map(options.routes.map((route) => [route.routeKey, route]));
   const selectRoute = createRouteSelector(
     options.routeSelectionExpression,
@@ -62,7 +62,7 @@ export function createDispatch(options: DispatchOptions): Dispatch {
 
   const message = async (connection: LocalConnection, body: string): Promise<void> => {
     const routeKey = selectRoute(body);
-    const event = messageEvent(apiFor(connection.domainName), connection, routeKey ?? '$default', body);
+    const event = messageEvent(api, connection, routeKey ?? '$default', body);
     const { requestId } = event.requestContext;
     const route = routeKey === undefined ? undefined : routes.get(routeKey);
     if (!route) return void connection.socket.send(forbiddenFrame(connection.connectionId, requestId));
@@ -80,14 +80,11 @@ export function createDispatch(options: DispatchOptions): Dispatch {
     }
   };
 
-  const disconnect = async (identity: Identity, code: number, reason: string): Promise<void> => {
+  const disconnect = async (identity: ConnectionIdentity, code: number, reason: string): Promise<void> => {
     const route = routes.get('$disconnect');
     if (!route) return;
     try {
-      logFailedResult(
-        route,
-        await invoke(route.functionName, disconnectEvent(apiFor(identity.domainName), identity, code, reason)),
-      );
+      logFailedResult(route, await invoke(route.functionName, disconnectEvent(api, identity, code, reason)));
     } catch (error) {
       log(thrownErrorLine(route.routeKey, route.functionName, error));
     }

@@ -6,10 +6,8 @@ import type { WebSocketEvent, WebSocketRequestContext } from '../aws/websocket-e
 export interface ApiIdentity {
   apiId: string;
   stage: string;
-  /** The region the API is in: its default endpoint's host names it. */
+  /** The region the API is in: its default endpoint's host names it (`requestContext.domainName`). */
   region: string;
-  /** The local host and port the client connected to (its Host header). */
-  domainName: string;
 }
 
 /**

@@ -1,15 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { createConnectAdmission } from './connect-admission.js';
-import type { Identity } from './connection.js';
 import type { Dispatch } from './dispatch.js';
-import { type ApiIdentity, connectEvent, newApiGatewayId } from './events.js';
+import { type ApiIdentity, type ConnectionIdentity, connectEvent, newApiGatewayId } from './events.js';
 import { CLOSE } from './limits.js';
 
 export interface HandshakeOptions {
   /** The ARN a REQUEST authorizer's policy is evaluated against. */
   methodArn: string;
-  apiFor(domainName: string): ApiIdentity;
+  api: ApiIdentity;
   dispatch: Pick<Dispatch, 'route' | 'invoke' | 'disconnect'>;
   /**
    * Settles once the service's functions are loaded (true) or the API shuts down first (false):
@@ -17,7 +16,7 @@ export interface HandshakeOptions {
    */
   ready: Promise<boolean>;
   /** The handshake succeeded: the connection starts. */
-  accept(socket: WebSocket, identity: Identity): void;
+  accept(socket: WebSocket, identity: ConnectionIdentity): void;
   log(message: string): void;
 }
 
@@ -27,14 +26,14 @@ export interface HandshakeOptions {
  * admission (authorizer, $connect) decides; a refused handshake gets the gateway's status.
  */
 export async function handshake(app: FastifyInstance, options: HandshakeOptions): Promise<void> {
-  const { apiFor, dispatch } = options;
+  const { api, dispatch } = options;
   const admit = createConnectAdmission({
     connect: dispatch.route('$connect'),
     methodArn: options.methodArn,
     invoke: dispatch.invoke,
     log: options.log,
   });
-  const admitted = new WeakMap<FastifyRequest['raw'], { identity: Identity; onAccept(): void }>();
+  const admitted = new WeakMap<FastifyRequest['raw'], { identity: ConnectionIdentity; onAccept(): void }>();
 
   app.addHook('preValidation', async (request, reply) => {
     if (request.headers.upgrade?.toLowerCase() !== 'websocket') {
@@ -54,14 +53,13 @@ export async function handshake(app: FastifyInstance, options: HandshakeOptions)
     }
     // A client that gave up while the functions loaded never reached the gateway: no $connect.
     if (request.raw.socket.destroyed) return reply.code(410).send();
-    const identity: Identity = {
+    const identity: ConnectionIdentity = {
       connectionId: newApiGatewayId(),
       connectedAt: Date.now(),
       sourceIp: request.ip,
       userAgent: request.headers['user-agent'],
-      domainName: request.headers.host ?? request.hostname,
     };
-    const event = connectEvent(apiFor(identity.domainName), identity, {
+    const event = connectEvent(api, identity, {
       rawHeaders: request.raw.rawHeaders,
       query: request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '',
     });

@@ -1,5 +1,5 @@
 import { FunctionShutDownError } from './errors.js';
-import { locateHandler } from './handler-path.js';
+import { assertHandlerModuleExists } from './handler-path.js';
 import { localArn } from './local-account.js';
 import type { MemoryProbes } from './memory-probe.js';
 import { type Sandbox, type SandboxSpec, type SandboxWorkerData, startSandbox } from './sandbox.js';
@@ -39,7 +39,7 @@ export interface RuntimeOptions {
  */
 export async function loadFunction(definition: FunctionDefinition, options: RuntimeOptions): Promise<LocalFunction> {
   // Fails before any sandbox starts when no module file exists; the sandbox checks the export.
-  locateHandler(definition.handler, options.serviceDir, definition.name);
+  assertHandlerModuleExists(definition.handler, options.serviceDir, definition.name);
   const { onConnection } = options;
   const spec: SandboxSpec = {
     functionName: definition.name,

@@ -12,7 +12,7 @@ import { createManagementApi, forbidden } from './management-api.js';
 import type { RouteDefinition } from './serverless-config.js';
 
 export interface WebSocketApiOptions {
-  api: Omit<ApiIdentity, 'domainName'>;
+  api: ApiIdentity;
   region: string;
   routeSelectionExpression: string;
   routes: RouteDefinition[];
@@ -44,8 +44,7 @@ export interface WebSocketApi {
  */
 export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   const { limits, log } = options;
-  const apiFor = (domainName: string): ApiIdentity => ({ ...options.api, domainName });
-  const dispatch = createDispatch({ ...options, apiFor });
+  const dispatch = createDispatch(options);
   let settleReady!: (loaded: boolean) => void;
   const ready = new Promise<boolean>((resolve) => (settleReady = resolve));
   const connections = createConnections({
@@ -82,7 +81,7 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   });
   void app.register(handshake, {
     methodArn: localArn('execute-api', options.region, `${options.api.apiId}/${options.api.stage}/$connect`),
-    apiFor,
+    api: options.api,
     dispatch,
     ready,
     accept: (socket, identity) => void connections.open(socket, identity),

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/dev-command.js';
 import { connectClient, type TestClient } from '../helpers/ws-client.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -31,14 +32,6 @@ async function portOpen(port: number, timeoutMs = 60_000): Promise<void> {
     if (opened) return;
     if (Date.now() > deadline) throw new Error(`port ${port} did not open`);
     await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

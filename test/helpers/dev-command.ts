@@ -37,3 +37,12 @@ export function runDevUntilReadyOrExit(
     });
   });
 }
+
+/** Polls until `predicate` holds (output printed, a process ready); rejects after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

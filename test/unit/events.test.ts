@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clfTime, connectEvent, disconnectEvent, messageEvent } from '../../src/local/events.js';
 
-const api = { apiId: 'local', stage: 'local', region: 'us-east-1', domainName: '127.0.0.1:3001' };
+const api = { apiId: 'local', stage: 'local', region: 'us-east-1' };
 const connection = { connectionId: 'abc=', connectedAt: 1_700_000_000_000, sourceIp: '127.0.0.1', userAgent: 'ua/1' };
 
 describe('emulated API Gateway events', () => {
