@@ -1,11 +1,15 @@
-import { DEFAULT_FANOUT_CONCURRENCY, RelayError } from '../core/index.js';
+import {
+  type Capabilities,
+  DEFAULT_ANONYMOUS_CAPABILITIES,
+  DEFAULT_FANOUT_CONCURRENCY,
+  type Namespaces,
+  parseNamespaces,
+} from '../core/index.js';
+import { capabilities, type Env, json, oneOf, positiveInteger, required } from './env-settings.js';
 import { dnsSuffix } from './partitions.js';
 import type { WebSocketRequestContext } from './websocket-event.js';
 
-/** A setting is missing or malformed; the message names it. */
-export class ConfigError extends RelayError {
-  override name = 'ConfigError';
-}
+export { ConfigError } from './env-settings.js';
 
 /** Everything the Lambda functions read from their environment, validated once. */
 export interface RelayConfig {
@@ -23,11 +27,18 @@ export interface RelayConfig {
   managementSender: 'signed-http' | 'sdk';
   /** The WebSocket URL the chat page connects to (HTTP function only). */
   websocketUrl?: string;
-  /** Bearer token POST /messages requires (HTTP function only); open when unset. */
+  /** Bearer token the server API requires (HTTP function only); open when unset. */
   publishToken?: string;
+  /** Channel subscriptions per connection, the automatic ones included (MAX_SUBSCRIPTIONS). */
+  maxSubscriptions: number;
+  /** Namespace options (NAMESPACES, JSON); serverless.yml declares them under custom.namespaces. */
+  namespaces: Namespaces;
+  /** What connections without an authorizer context may do (ANONYMOUS_CAPABILITIES, JSON). */
+  anonymousCapabilities: Capabilities;
 }
 
-type Env = Record<string, string | undefined>;
+/** Subscriptions per connection unless configured. */
+export const DEFAULT_MAX_SUBSCRIPTIONS = 100;
 
 /** Reads and validates the environment; throws ConfigError naming the first bad setting. */
 export function loadConfig(env: Env): RelayConfig {
@@ -42,6 +53,9 @@ export function loadConfig(env: Env): RelayConfig {
     managementSender: oneOf(env, 'MANAGEMENT_SENDER', ['signed-http', 'sdk'] as const, 'signed-http'),
     websocketUrl: env.WEBSOCKET_URL || undefined,
     publishToken: env.PUBLISH_TOKEN || undefined,
+    maxSubscriptions: positiveInteger(env, 'MAX_SUBSCRIPTIONS', DEFAULT_MAX_SUBSCRIPTIONS),
+    namespaces: json(env, 'NAMESPACES', parseNamespaces, {}),
+    anonymousCapabilities: capabilities(env, 'ANONYMOUS_CAPABILITIES', DEFAULT_ANONYMOUS_CAPABILITIES),
   };
 }
 
@@ -53,29 +67,4 @@ export function loadConfig(env: Env): RelayConfig {
 export function managementEndpointFor(config: RelayConfig, context: WebSocketRequestContext): string {
   if (config.managementApiUrl) return config.managementApiUrl;
   return `https://${context.apiId}.execute-api.${config.region}.${dnsSuffix(config.region)}/${context.stage}`;
-}
-
-function required(env: Env, name: string): string {
-  const value = env[name];
-  if (!value) throw new ConfigError(`environment variable ${name} is required but not set`);
-  return value;
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(`environment variable ${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
-  }
-  return raw as T;
-}
-
-function positiveInteger(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new ConfigError(`environment variable ${name} must be a positive integer, got "${raw}"`);
-  }
-  return value;
 }

@@ -39,4 +39,8 @@ export type InvalidMessageCode =
   | 'missing_action'
   | 'unknown_action'
   | 'missing_data'
-  | 'message_too_large';
+  | 'message_too_large'
+  | 'invalid_channel'
+  | 'invalid_request'
+  | 'forbidden'
+  | 'too_many_subscriptions';

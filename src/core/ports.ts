@@ -30,6 +30,8 @@ export interface ConnectionStore {
 /** Delivers one text frame to one connection; throws ConnectionGoneError when it is gone. */
 export interface Sender {
   send(connectionId: string, payload: string): Promise<void>;
+  /** Closes the connection at the gateway (DeleteConnection); ConnectionGoneError when it is already gone. */
+  close(connectionId: string): Promise<void>;
 }
 
 /** Epoch milliseconds; injected so tests control time. */
