@@ -60,6 +60,14 @@ export class FakeSender implements Sender {
     }
   }
 
+  readonly closed: string[] = [];
+
+  async close(connectionId: string) {
+    if (this.gone.has(connectionId)) throw new ConnectionGoneError(connectionId);
+    this.closed.push(connectionId);
+    this.gone.add(connectionId);
+  }
+
   framesFor(connectionId: string): any[] {
     return this.sent.filter((s) => s.connectionId === connectionId).map((s) => JSON.parse(s.payload));
   }
