@@ -1,4 +1,4 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -6,15 +6,38 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
-  type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
-import { Type } from 'typebox';
-import type { Relay } from '../core/index.js';
-import { codeFor, ErrorBody, httpErrorFor } from './http-errors.js';
+import { type Static, Type } from 'typebox';
+import {
+  assertChannelName,
+  DEFAULT_CHANNEL,
+  type FanoutResult,
+  InvalidMessageError,
+  MAX_INFO_BYTES,
+  parseCapabilities,
+  personalChannel,
+} from '../core/index.js';
+import { codeFor, ErrorBody, httpErrorFor, USAGE } from './http-errors.js';
+import { ignoreEmptyBody, recordMethodsByPath, requireBearer, requireJson } from './http-guards.js';
+
+/** What the HTTP API asks of the relay: the server-side publish and closing a connection. */
+export interface ServerRelay {
+  /** Throws InvalidMessageError (invalid_channel, message_too_large). */
+  publish(channel: string, data: unknown): Promise<FanoutResult & { messageId: string }>;
+  /** Throws ConnectionGoneError when the connection is unknown. */
+  closeConnection(connectionId: string): Promise<void>;
+}
+
+/** A `POST /dev/token` body once checked: a user that can have a personal channel, valid capabilities. */
+export interface DevTokenRequest {
+  user: string;
+  info?: Record<string, unknown>;
+  channels?: Record<string, unknown>;
+}
 
 export interface HttpApiOptions {
-  relay: Relay;
+  relay: ServerRelay;
   /** The WebSocket URL the chat page should connect to. */
   websocketUrl: string;
   /** Folder holding the chat page. */
@@ -26,20 +49,36 @@ export interface HttpApiOptions {
   logger?: false | Exclude<FastifyServerOptions['logger'], boolean | undefined>;
   /** The id to log for the request being made (the Lambda entry point's: the Lambda request id); else Fastify's. */
   requestId?: () => string | undefined;
-  /** When set, POST /messages needs `Authorization: Bearer <token>`; open when absent (local). */
+  /** When set, the server API (publish, close) needs `Authorization: Bearer <token>`; open when absent (local). */
   publishToken?: string;
+  /**
+   * Signs a dev token; when given, `POST /dev/token` exists (npm run dev only: the Lambda entry point never
+   * passes it, so there is no such route on AWS).
+   */
+  devTokens?: (request: DevTokenRequest) => Promise<string>;
 }
 
-const PUBLISH_SCHEMA = {
-  body: Type.Object({ data: Type.Unknown() }),
-  response: {
-    202: Type.Object({ delivered: Type.Integer(), gone: Type.Integer(), failed: Type.Integer() }),
-    '4xx': ErrorBody,
-    '5xx': ErrorBody,
-  },
+const PUBLISH_BODY = Type.Object({ data: Type.Unknown() });
+const PUBLISH_RESPONSES = {
+  202: Type.Object({
+    messageId: Type.String(),
+    delivered: Type.Integer(),
+    gone: Type.Integer(),
+    failed: Type.Integer(),
+  }),
+  '4xx': ErrorBody,
+  '5xx': ErrorBody,
 };
+/** Path parameters are bounded well above any valid value, so a long one is refused by name, not as a 404. */
+const MAX_PARAM_LENGTH = 1024;
 
-/** The HTTP API: health, server-side publish, and the chat page. Used by Lambda and by `npm run dev`. */
+const DEV_TOKEN_BODY = Type.Object({
+  user: Type.String({ minLength: 1, maxLength: 128 }),
+  info: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  channels: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+/** The HTTP API: health, the server API (publish, close), the chat page. Used by Lambda and by `npm run dev`. */
 export function buildHttpApi({
   relay,
   websocketUrl,
@@ -47,20 +86,25 @@ export function buildHttpApi({
   logger = { level: 'warn' },
   requestId,
   publishToken,
+  devTokens,
 }: HttpApiOptions): FastifyInstance {
   const app = Fastify({
     logger: logger && { formatters: { level: (label: string) => ({ level: label }) }, ...logger },
     ...(requestId && { genReqId: () => requestId() ?? randomUUID() }),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A JSON body says what it means: {"user": 42} is a number, not the user "42".
+    ajv: { customOptions: { coerceTypes: false } },
     // Errors raised before routing (a malformed URL such as /%zz) get the API's shape too.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: error.message });
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  const methodsByPath = recordMethodsByPath(app);
+  const allowedMethods = recordMethodsByPath(app);
   // The id every log line of the request carries, so a caller's report can be matched with the logs.
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const bearer = requireBearer(publishToken);
 
   app.get('/health', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
     status: 'ok' as const,
@@ -75,18 +119,65 @@ export function buildHttpApi({
     }),
   );
 
+  // Bearer first, then the target, then the content type: a stranger or a wrong URL gets no body parsed.
   app.post(
     '/messages',
-    {
-      schema: PUBLISH_SCHEMA,
-      // Before the body is read: neither a stranger nor a form post gets a 1 MB body parsed.
-      onRequest: [requireBearer(publishToken), requireJson],
-    },
-    async (request, reply) => reply.code(202).send(await relay.publish(request.body.data)),
+    { schema: { body: PUBLISH_BODY, response: PUBLISH_RESPONSES }, onRequest: [bearer, requireJson(USAGE.publish)] },
+    async (request, reply) => reply.code(202).send(await relay.publish(DEFAULT_CHANNEL, request.body.data)),
   );
 
+  app.post(
+    '/channels/:channel/messages',
+    {
+      schema: { params: Type.Object({ channel: Type.String() }), body: PUBLISH_BODY, response: PUBLISH_RESPONSES },
+      onRequest: [
+        bearer,
+        async (request) => void assertChannelName((request.params as { channel: string }).channel),
+        requireJson(USAGE.publish),
+      ],
+    },
+    async (request, reply) => reply.code(202).send(await relay.publish(request.params.channel, request.body.data)),
+  );
+
+  app.post(
+    '/users/:userId/messages',
+    {
+      schema: { params: Type.Object({ userId: Type.String() }), body: PUBLISH_BODY, response: PUBLISH_RESPONSES },
+      onRequest: [
+        bearer,
+        async (request) => void userChannel(request.params as { userId: string }),
+        requireJson(USAGE.publish),
+      ],
+    },
+    async (request, reply) => reply.code(202).send(await relay.publish(userChannel(request.params), request.body.data)),
+  );
+
+  app.delete(
+    '/connections/:connectionId',
+    {
+      schema: { params: Type.Object({ connectionId: Type.String({ minLength: 1, maxLength: 128 }) }) },
+      onRequest: [bearer, ignoreEmptyBody],
+    },
+    async (request, reply) => {
+      await relay.closeConnection(request.params.connectionId);
+      return reply.code(204).send();
+    },
+  );
+
+  if (devTokens) {
+    app.post(
+      '/dev/token',
+      {
+        schema: { body: DEV_TOKEN_BODY, response: { 200: Type.Object({ token: Type.String() }), '4xx': ErrorBody } },
+        onRequest: [requireJson(USAGE.devToken)],
+      },
+      async (request) => ({ token: await devTokens(checkDevTokenRequest(request.body)) }),
+    );
+  }
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { statusCode, ...body } = httpErrorFor(error);
+    const usage = request.routeOptions.url?.startsWith('/dev/') ? USAGE.devToken : USAGE.publish;
+    const { statusCode, ...body } = httpErrorFor(error, usage);
     // Fastify logs errors only when its own handler runs; the stack and the cause go with this line.
     if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
     return reply.code(statusCode).send(body);
@@ -94,14 +185,14 @@ export function buildHttpApi({
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?', 1)[0]!;
-    const allowed = methodsByPath.get(path);
+    const allowed = allowedMethods(path);
     if (allowed) {
       return reply
         .code(405)
-        .header('allow', [...allowed].join(', '))
+        .header('allow', allowed.join(', '))
         .send({
           error: codeFor(405),
-          message: `${request.method} ${path} is not supported; use ${[...allowed].join(' or ')}`,
+          message: `${request.method} ${path} is not supported; use ${allowed.join(' or ')}`,
         });
     }
     return reply.code(404).send({ error: codeFor(404), message: `nothing at ${request.method} ${path}` });
@@ -111,45 +202,36 @@ export function buildHttpApi({
   return app;
 }
 
-type OnRequest = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
-
-/** Every publish costs one PostToConnection per connection: not for anyone who finds the URL. */
-function requireBearer(token: string | undefined): OnRequest {
-  return async (request, reply) => {
-    if (token === undefined || bearerMatches(request.headers.authorization, token)) return undefined;
-    return reply.code(401).header('www-authenticate', 'Bearer').send({
-      error: 'unauthorized',
-      message: 'POST /messages needs Authorization: Bearer <PUBLISH_TOKEN>',
-    });
-  };
+/** The personal channel of `userId`; `invalid_channel` when the id cannot form one. */
+function userChannel({ userId }: { userId: string }): string {
+  const channel = personalChannel(userId);
+  if (channel !== undefined) return channel;
+  throw new InvalidMessageError(
+    'invalid_channel',
+    `user id "${userId.slice(0, 64)}" cannot form a personal channel: use up to 123 characters from A-Z a-z 0-9 _ - . : @ =`,
+  );
 }
 
-/** Fastify would parse text/plain as a string and call it a schema error; say what is wrong instead. */
-const requireJson: OnRequest = async (request, reply) => {
-  const type = (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
-  if (type === 'application/json') return undefined;
-  return reply.code(415).send({
-    error: 'unsupported_media_type',
-    message: `POST /messages takes application/json: {"data": ...}, not ${type || 'a body without a content type'}`,
-  });
-};
-
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.match(/^Bearer (.*)$/i)?.[1] ?? '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/** The methods each fixed path answers, so a wrong method is a 405 naming the right ones, not a 404. */
-function recordMethodsByPath(app: FastifyInstance): Map<string, Set<string>> {
-  const methods = new Map<string, Set<string>>();
-  app.addHook('onRoute', (route) => {
-    if (/[*:]/.test(route.url)) return;
-    const set = methods.get(route.url) ?? new Set<string>();
-    for (const method of [route.method].flat()) set.add(method);
-    methods.set(route.url, set);
-  });
-  return methods;
+/** What the schema cannot say: the user must have a personal channel, info is small, channels are capabilities. */
+function checkDevTokenRequest(body: Static<typeof DEV_TOKEN_BODY>): DevTokenRequest {
+  const { user, info, channels } = body;
+  if (personalChannel(user) === undefined) {
+    throw new InvalidMessageError(
+      'invalid_request',
+      `"user" must be 1-123 characters from A-Z a-z 0-9 _ - . : @ = (it names the personal channel user:<user>)`,
+    );
+  }
+  if (info !== undefined && Buffer.byteLength(JSON.stringify(info)) > MAX_INFO_BYTES) {
+    throw new InvalidMessageError('invalid_request', `"info" must be at most ${MAX_INFO_BYTES} bytes of JSON`);
+  }
+  if (channels !== undefined) {
+    try {
+      parseCapabilities(channels);
+    } catch (error) {
+      throw new InvalidMessageError('invalid_request', `"channels" ${(error as Error).message}`);
+    }
+  }
+  return { user, ...(info && { info }), ...(channels && { channels }) };
 }
 
 /**

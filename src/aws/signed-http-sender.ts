@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConnectionGoneError, DEFAULT_FANOUT_CONCURRENCY, type Sender } from '../core/index.js';
+import { closeConnectionWithRetries } from './close-retries.js';
 import { deliveryRetries, isGoneAnswer } from './delivery-retries.js';
 import { withRetries } from './retry.js';
 import { AwsHttpError, createSignedHttp, errorMessage, sha256Hex } from './signed-http.js';
@@ -16,9 +17,10 @@ export interface SignedHttpSenderOptions {
 }
 
 /**
- * PostToConnection as one signed HTTP request (see signed-http.ts for why not the SDK client).
- * Errors match the SDK client's: GoneException → ConnectionGoneError, others keep AWS's error
- * name and status. Retries follow deliveryRetries: never after a request that may have arrived.
+ * PostToConnection and DeleteConnection as one signed HTTP request each (see signed-http.ts for
+ * why not the SDK client). Errors match the SDK client's: GoneException → ConnectionGoneError,
+ * others keep AWS's error name and status. A send retries as deliveryRetries says (never after a
+ * request that may have arrived); a close as closeRetries says (closing twice is harmless).
  */
 export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender {
   const http = createSignedHttp({
@@ -52,19 +54,34 @@ export function createSignedHttpSender(options: SignedHttpSenderOptions): Sender
       return withRetries(async () => {
         const { status, errorType, text } = await http.post(request);
         if (status === 200) return;
-        if (isGoneAnswer(status, errorType)) {
-          throw new ConnectionGoneError(connectionId, {
-            cause: new AwsHttpError(errorType ?? 'GoneException', status, text),
-          });
-        }
-        throw new AwsHttpError(
-          errorType ?? (status >= 500 ? 'InternalServerError' : 'UnknownError'),
-          status,
-          errorMessage(text, status),
-        );
+        throw answerError(connectionId, status, errorType, text);
       }, retries);
     },
+
+    close(connectionId) {
+      const path = `/@connections/${encodeConnectionId(connectionId)}`;
+      return closeConnectionWithRetries(async () => {
+        const { status, errorType, text } = await http.delete({ path });
+        // AWS answers 204; 200 is success too.
+        if (status === 200 || status === 204) return;
+        throw answerError(connectionId, status, errorType, text);
+      }, options.maxAttempts);
+    },
   };
+}
+
+/** The error for an answer that was not a success: ConnectionGoneError for a 410, else AWS's own. */
+function answerError(connectionId: string, status: number, errorType: string | undefined, text: string): Error {
+  if (isGoneAnswer(status, errorType)) {
+    return new ConnectionGoneError(connectionId, {
+      cause: new AwsHttpError(errorType ?? 'GoneException', status, text),
+    });
+  }
+  return new AwsHttpError(
+    errorType ?? (status >= 500 ? 'InternalServerError' : 'UnknownError'),
+    status,
+    errorMessage(text, status),
+  );
 }
 
 /**

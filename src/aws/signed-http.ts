@@ -6,7 +6,7 @@ import { type Dispatcher, Pool } from 'undici';
 import { RelayError } from '../core/index.js';
 
 /**
- * SigV4-signed HTTP POSTs to one AWS endpoint without the SDK's command pipeline: the SDK's
+ * SigV4-signed HTTP requests (POST, DELETE) to one AWS endpoint without the SDK's command pipeline: the SDK's
  * credential chain, aws4's synchronous signer, undici's keep-alive pool. The pipeline
  * (middleware stack, serde, endpoint rules, an asynchronous signer) costs ten times the CPU of
  * the request itself, and the fan-out pays it once per recipient.
@@ -42,7 +42,12 @@ export interface SignedRequest {
 
 export interface SignedHttp {
   post(request: SignedRequest): Promise<SignedResponse>;
+  /** A DELETE without a body (DeleteConnection). */
+  delete(request: { path: string }): Promise<SignedResponse>;
 }
+
+/** Hex SHA-256 of the empty body, as the SDK signs a request without one. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 /** How long a Management API or DynamoDB request may take to connect and to answer; both senders use them. */
 export const REQUEST_TIMEOUTS_MS = { connect: 3_000, response: 10_000 } as const;
@@ -62,26 +67,20 @@ export function createSignedHttp(options: SignedHttpOptions): SignedHttp {
   const { service, region } = options;
   const credentials = cachedCredentials(options.credentials ?? defaultProvider());
 
+  const send = async (method: 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: Buffer) => {
+    const fullPath = `${basePath}${path}`;
+    const identity = credentials.current() ?? (await credentials.refresh());
+    // The body is not handed to aws4: it would hash it again and add a content-length.
+    const signed = aws4.sign({ service, region, method, host: endpoint.host, path: fullPath, headers }, identity);
+    // undici sends the pool's own host header.
+    const { Host: _host, ...signedHeaders } = signed.headers as Record<string, string>;
+    return exchange(pool, { method, path: fullPath, headers: signedHeaders, body });
+  };
+
   return {
-    async post({ path, headers, body, bodySha256 }) {
-      const fullPath = `${basePath}${path}`;
-      const identity = credentials.current() ?? (await credentials.refresh());
-      // The body is not handed to aws4: it would hash it again and add a content-length.
-      const signed = aws4.sign(
-        {
-          service,
-          region,
-          method: 'POST',
-          host: endpoint.host,
-          path: fullPath,
-          headers: { ...headers, 'x-amz-content-sha256': bodySha256 ?? sha256Hex(body) },
-        },
-        identity,
-      );
-      // undici sends the pool's own host header.
-      const { Host: _host, ...signedHeaders } = signed.headers as Record<string, string>;
-      return exchange(pool, { method: 'POST', path: fullPath, headers: signedHeaders, body });
-    },
+    post: ({ path, headers, body, bodySha256 }) =>
+      send('POST', path, { ...headers, 'x-amz-content-sha256': bodySha256 ?? sha256Hex(body) }, body),
+    delete: ({ path }) => send('DELETE', path, { 'x-amz-content-sha256': EMPTY_SHA256 }),
   };
 }
 

@@ -4,36 +4,91 @@ import type { DevServer } from '../../src/local/dev-server.js';
 import { launchTestBrowser } from '../helpers/browser.js';
 import { startTestServer } from '../helpers/dev-server.js';
 
-// Drives public/index.html + public/chat.js in a real headless Chromium against the local emulator.
+// Drives public/index.html + public/chat.js in a real headless Chromium against the local emulator
+// (npm run dev's server: dev tokens, the authorizer, protocol v1, the server API).
 // Below vitest's 20 s test timeout, so a missing element fails with Playwright's own message.
 const WAIT_MS = 8_000;
+/** How long a frame that should not come is given to come anyway. */
+const QUIET_MS = 400;
 
 let browser: Browser;
 let launchError: unknown;
 let server: DevServer;
 
-/** Opens the chat page in a fresh context (its own tab) and waits until its socket is open. */
-async function openChat(httpUrl: string): Promise<Page> {
+/** A fresh context (its own tab and storage), at the chat page. */
+async function newTab(httpUrl: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(WAIT_MS);
   await page.goto(`${httpUrl}/`);
-  await page.waitForSelector('#status[data-state="open"]');
   return page;
 }
 
+/** Opens the chat page, signs in with a nickname (a dev token) and waits until its socket is open. */
+async function openChat(httpUrl: string, nickname: string): Promise<Page> {
+  const page = await newTab(httpUrl);
+  await page.fill('#nickname', nickname);
+  await page.click('#signin-submit');
+  await page.waitForSelector('#status[data-state="open"]');
+  expect(await page.locator('#whoami').textContent()).toBe(nickname);
+  return page;
+}
+
+const room = (page: Page, channel: string) => page.locator(`#room-list li[data-channel="${channel}"]`);
+
+/** Joins one of the listed rooms with its button; it becomes the room the composer publishes to. */
+async function join(page: Page, channel: string): Promise<void> {
+  await room(page, channel).locator('.toggle').click();
+  await room(page, channel).and(page.locator('[data-state="joined"].active')).waitFor();
+}
+
+async function leave(page: Page, channel: string): Promise<void> {
+  await room(page, channel).locator('.toggle').click();
+  await room(page, channel).and(page.locator('[data-state="left"]')).waitFor();
+}
+
+async function joinByName(page: Page, name: string): Promise<void> {
+  await page.fill('#room-name', name);
+  await page.click('#join-room');
+}
+
+/** Publishes to the room the composer shows. */
 async function send(page: Page, text: string): Promise<void> {
   await page.fill('#text', text);
   await page.click('#send');
 }
 
-/** The rendered chat message with this text, once it is there; returns its class and meta text. */
-async function received(page: Page, text: string): Promise<{ className: string; meta: string }> {
+/** The rendered message with this text, once it is there: its room, its sender as shown, its class. */
+async function received(page: Page, text: string) {
   const item = page.locator('#messages li[data-type="message"]', { hasText: text });
   await item.waitFor();
   return {
+    channel: await item.getAttribute('data-channel'),
+    room: await item.locator('.room').textContent(),
+    who: await item.locator('.who').textContent(),
     className: (await item.getAttribute('class')) ?? '',
-    meta: (await item.locator('.meta').textContent()) ?? '',
   };
+}
+
+/** The texts of every message the page shows. */
+async function shown(page: Page): Promise<string[]> {
+  return page.locator('#messages li[data-type="message"]').allTextContents();
+}
+
+/** The error the page shows for `code`, once it is there. */
+async function shownError(page: Page, code: string): Promise<string> {
+  const item = page.locator(`#messages li[data-type="error"][data-code="${code}"]`);
+  await item.waitFor();
+  return (await item.textContent()) ?? '';
+}
+
+const quiet = () => new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+
+async function post(path: string, body: unknown): Promise<Response> {
+  return fetch(`${server.httpUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 describe('demo chat page in a browser', () => {
@@ -57,57 +112,171 @@ describe('demo chat page in a browser', () => {
     await server?.close();
   });
 
-  it("relays a message between two tabs, marking it as mine only in the sender's tab", async () => {
-    // Arrange: tab A connects first, so the connection the server gains is A's.
-    const known = new Set(server.webSocketApi.connections.keys());
-    const tabA = await openChat(server.httpUrl!);
-    await expect.poll(() => [...server.webSocketApi.connections.keys()].filter((id) => !known.has(id))).toHaveLength(1);
-    const idA = [...server.webSocketApi.connections.keys()].find((id) => !known.has(id))!;
-    const tabB = await openChat(server.httpUrl!);
+  it('two named users chat in chat:lobby; a third, in chat:random, receives nothing from it', async () => {
+    // Arrange
+    const alice = await openChat(server.httpUrl!, 'Alice');
+    const bob = await openChat(server.httpUrl!, 'Bob');
+    const carol = await openChat(server.httpUrl!, 'Carol');
+    await join(alice, 'chat:lobby');
+    await join(bob, 'chat:lobby');
+    await join(carol, 'chat:random');
 
     // Act
-    await send(tabA, 'hello from A');
+    await send(alice, 'hello lobby');
+
+    // Assert: by name, in its room, marked as mine only in the sender's tab
+    expect(await received(bob, 'hello lobby')).toMatchObject({ channel: 'chat:lobby', room: '#lobby', who: 'Alice' });
+    const inAlice = await received(alice, 'hello lobby');
+    expect(inAlice).toMatchObject({ channel: 'chat:lobby', who: 'Alice (you)' });
+    expect(inAlice.className).toContain('mine');
+
+    // Act: Bob answers, Carol talks in her own room.
+    await send(bob, 'hi Alice');
+    await send(carol, 'anyone in random?');
 
     // Assert
-    const inA = await received(tabA, 'hello from A');
-    expect(inA.className).toContain('mine');
-    expect(inA.meta).toMatch(/ · you$/);
-    const inB = await received(tabB, 'hello from A');
-    expect(inB.className).not.toContain('mine');
-    expect(inB.meta).toMatch(new RegExp(` · ${idA.replace(/[^\w]/g, '\\$&')}$`));
+    const reply = await received(alice, 'hi Alice');
+    expect(reply).toMatchObject({ channel: 'chat:lobby', who: 'Bob' });
+    expect(reply.className).not.toContain('mine');
+    expect(await received(carol, 'anyone in random?')).toMatchObject({ channel: 'chat:random', who: 'Carol (you)' });
+    await received(bob, 'hi Alice');
+    await quiet();
+    expect(await shown(carol)).toEqual([expect.stringContaining('anyone in random?')]);
+    expect(await shown(alice)).not.toContainEqual(expect.stringContaining('anyone in random?'));
 
-    // Act: B replies.
-    await send(tabB, 'hi back from B');
+    // Act: Bob leaves the lobby.
+    await leave(bob, 'chat:lobby');
+    await send(alice, 'bob has left');
 
     // Assert
-    const replyInA = await received(tabA, 'hi back from B');
-    expect(replyInA.className).not.toContain('mine');
-    expect(replyInA.meta).not.toMatch(/ · you$/);
-    expect((await received(tabB, 'hi back from B')).meta).toMatch(/ · you$/);
+    await received(alice, 'bob has left');
+    await quiet();
+    expect(await shown(bob)).not.toContainEqual(expect.stringContaining('bob has left'));
   });
 
-  it('shows a server-side publish with sender "server"', async () => {
+  it('joins a room by name, and shows a refused one as an error', async () => {
     // Arrange
-    const tab = await openChat(server.httpUrl!);
+    const dana = await openChat(server.httpUrl!, 'Dana');
+    const erin = await openChat(server.httpUrl!, 'Erin');
+
+    // Act: a bare name is a chat room.
+    await joinByName(dana, 'games');
+    await joinByName(erin, 'chat:games');
+    await room(dana, 'chat:games').and(dana.locator('[data-state="joined"].active')).waitFor();
+    await room(erin, 'chat:games').and(erin.locator('[data-state="joined"].active')).waitFor();
+    await send(dana, 'gg');
+
+    // Assert
+    expect(await received(erin, 'gg')).toMatchObject({ channel: 'chat:games', room: '#games', who: 'Dana' });
+
+    // Act: someone else's personal channel, then a name no channel can have.
+    await joinByName(dana, 'user:Erin');
+    await joinByName(dana, 'no spaces!');
+
+    // Assert: each refusal is shown, naming what was asked, and the room does not stay in the list.
+    expect(await shownError(dana, 'forbidden')).toContain('subscribe user:Erin');
+    expect(await shownError(dana, 'invalid_channel')).toContain('subscribe chat:no spaces!');
+    await expect.poll(() => room(dana, 'user:Erin').count()).toBe(0);
+    expect(await dana.locator('#status').getAttribute('data-state')).toBe('open');
+  });
+
+  it('shows server API messages as from "server": to a room, to everyone, to one user', async () => {
+    // Arrange
+    const frank = await openChat(server.httpUrl!, 'Frank');
+    await join(frank, 'chat:lobby');
 
     // Act
-    const response = await fetch(`${server.httpUrl}/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ data: { text: 'from server' } }),
+    const responses = [
+      await post('/channels/chat:lobby/messages', { data: { text: 'lobby notice' } }),
+      await post('/messages', { data: { text: 'notice for everyone' } }),
+      await post('/users/Frank/messages', { data: { text: 'just for Frank' } }),
+    ];
+
+    // Assert
+    expect(responses.map((response) => response.status)).toEqual([202, 202, 202]);
+    const toRoom = await received(frank, 'lobby notice');
+    expect(toRoom).toMatchObject({ channel: 'chat:lobby', who: 'server' });
+    expect(toRoom.className).toContain('server');
+    expect(toRoom.className).not.toContain('mine');
+    expect(await received(frank, 'notice for everyone')).toMatchObject({ channel: 'default', room: 'everyone' });
+    expect(await received(frank, 'just for Frank')).toMatchObject({ channel: 'user:Frank', room: 'to you' });
+  });
+
+  it('without POST /dev/token (as on AWS) asks for a token, or connects anonymously', async () => {
+    // Arrange: the route answers 404, as the HTTP API on AWS does.
+    const { token } = (await (await post('/dev/token', { user: 'gina', info: { name: 'Gina' } })).json()) as {
+      token: string;
+    };
+    const pasted = await newTab(server.httpUrl!);
+    const anonymous = await newTab(server.httpUrl!);
+    for (const page of [pasted, anonymous]) {
+      await page.route('**/dev/token', (route) =>
+        route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not_found","message":"-"}' }),
+      );
+      await page.fill('#nickname', 'whoever');
+      await page.click('#signin-submit');
+      await page.locator('#token-panel').waitFor();
+    }
+
+    // Act
+    await pasted.fill('#token', token);
+    await pasted.click('#token-connect');
+    await anonymous.click('#anonymous');
+
+    // Assert
+    for (const page of [pasted, anonymous]) await page.waitForSelector('#status[data-state="open"]');
+    expect(await pasted.locator('#whoami').textContent()).toBe('gina');
+    expect(await anonymous.locator('#whoami').textContent()).toBe('anonymous');
+    await send(anonymous, 'hello from nobody');
+    expect(await received(pasted, 'hello from nobody')).toMatchObject({ channel: 'default', who: 'anonymous' });
+    await join(pasted, 'chat:lobby');
+    await send(pasted, 'gina here');
+    expect(await received(pasted, 'gina here')).toMatchObject({ who: 'Gina (you)' });
+  });
+
+  it('says so when the token is refused', async () => {
+    const page = await newTab(server.httpUrl!);
+    await page.route('**/dev/token', (route) => route.fulfill({ status: 404, body: '' }));
+    await page.fill('#nickname', 'mallory');
+    await page.click('#signin-submit');
+    await page.fill('#token', 'not.a.jwt');
+    await page.click('#token-connect');
+
+    await page.waitForSelector('#status[data-state="closed"]:has-text("refused")');
+    await page.locator('#reconnect').waitFor({ state: 'visible' });
+  });
+
+  it('shows a closed connection (DELETE /connections/{id}), and Reconnect rejoins its rooms', async () => {
+    // Arrange
+    const known = new Set(server.webSocketApi.connections.keys());
+    const hank = await openChat(server.httpUrl!, 'Hank');
+    await join(hank, 'chat:random');
+    const [connectionId] = [...server.webSocketApi.connections.keys()].filter((id) => !known.has(id));
+
+    // Act
+    const response = await fetch(`${server.httpUrl}/connections/${encodeURIComponent(connectionId!)}`, {
+      method: 'DELETE',
     });
 
     // Assert
-    expect(response.status).toBe(202);
-    const item = await received(tab, 'from server');
-    expect(item.meta).toMatch(/ · server$/);
-    expect(item.className).not.toContain('mine');
+    expect(response.status).toBe(204);
+    await hank.waitForSelector('#status[data-state="closed"]');
+    expect(await hank.locator('#status').textContent()).toBe('disconnected');
+
+    // Act
+    await hank.click('#reconnect');
+
+    // Assert: back in chat:random, where a message reaches it.
+    await hank.waitForSelector('#status[data-state="open"]');
+    await room(hank, 'chat:random').and(hank.locator('[data-state="joined"]')).waitFor();
+    await post('/channels/chat:random/messages', { data: { text: 'welcome back' } });
+    expect(await received(hank, 'welcome back')).toMatchObject({ channel: 'chat:random', who: 'server' });
   });
 
   it('shows "closed" and offers Reconnect when the server goes away', async () => {
     // Arrange: a dedicated server, so closing it leaves the shared one alone.
     const doomed = await startTestServer();
-    const tab = await openChat(doomed.httpUrl!);
+    const tab = await openChat(doomed.httpUrl!, 'Ivy');
     expect(await tab.locator('#reconnect').isVisible()).toBe(false);
 
     // Act

@@ -1,37 +1,93 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHttpApi } from '../../src/aws/http-api.js';
-import { createRelay, type Relay } from '../../src/core/index.js';
-import { FakeSender, FakeStore, recordingLogger } from '../helpers/fakes.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildHttpApi, type DevTokenRequest, type ServerRelay } from '../../src/aws/http-api.js';
+import {
+  API_GATEWAY_MAX_MESSAGE_BYTES,
+  assertChannelName,
+  ConnectionGoneError,
+  InvalidMessageError,
+} from '../../src/core/index.js';
+import { FakeSender } from '../helpers/fakes.js';
 
-function newRelay(sender = new FakeSender()): Relay {
-  return createRelay({ store: new FakeStore(), sender, clock: { now: () => Date.now() }, logger: recordingLogger() });
+/**
+ * The relay's server API as the brief's contract says (publish checks the channel and the frame's
+ * size; closing an unknown connection is ConnectionGoneError), over FakeSender: what the HTTP layer
+ * asks of it and how it answers are under test here, the relay itself in test/unit/relay.test.ts.
+ */
+function fakeRelay(sender = new FakeSender()) {
+  const members = new Map<string, Set<string>>();
+  const published: { channel: string; data: unknown }[] = [];
+  const connections = new Set<string>();
+  const relay: ServerRelay = {
+    async publish(channel, data) {
+      assertChannelName(channel);
+      const messageId = randomUUID();
+      const frame = JSON.stringify({ type: 'message', channel, id: messageId, data, from: null, user: null, ts: 1 });
+      const bytes = Buffer.byteLength(frame);
+      if (bytes > API_GATEWAY_MAX_MESSAGE_BYTES) {
+        throw new InvalidMessageError('message_too_large', `the message is ${bytes} bytes; at most 131072`);
+      }
+      published.push({ channel, data });
+      const result = { messageId, delivered: 0, gone: 0, failed: 0 };
+      for (const connectionId of members.get(channel) ?? []) {
+        await sender.send(connectionId, frame).then(
+          () => result.delivered++,
+          (error: unknown) => (error instanceof ConnectionGoneError ? result.gone++ : result.failed++),
+        );
+      }
+      return result;
+    },
+    async closeConnection(connectionId) {
+      if (!connections.delete(connectionId)) throw new ConnectionGoneError(connectionId);
+      await sender.close(connectionId);
+    },
+  };
+  return {
+    relay,
+    sender,
+    published,
+    /** A connection subscribed to `channels`. */
+    connect(connectionId: string, ...channels: string[]) {
+      connections.add(connectionId);
+      for (const channel of channels) members.set(channel, (members.get(channel) ?? new Set()).add(connectionId));
+    },
+  };
 }
 
 /** Every 4xx/5xx body is `{"error": <code>, "message": <text>}` and nothing else. */
 function expectError(response: LightMyRequestResponse, statusCode: number, error: string): string {
-  expect({ statusCode: response.statusCode, error: response.json().error }).toEqual({ statusCode, error });
+  expect({ statusCode: response.statusCode, body: response.json() }).toEqual({
+    statusCode,
+    body: { error, message: expect.any(String) },
+  });
   expect(response.headers['content-type']).toMatch(/^application\/json/);
-  expect(Object.keys(response.json()).sort()).toEqual(['error', 'message']);
-  expect(response.json().message).toEqual(expect.any(String));
   return response.json().message;
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };
+/** The three ways to publish, each with the channel it publishes to. */
+const PUBLISH_ROUTES = [
+  ['/messages', 'default'],
+  ['/channels/chat:lobby/messages', 'chat:lobby'],
+  ['/users/alice/messages', 'user:alice'],
+] as const;
 
 describe('HTTP API through Fastify inject', () => {
-  const sender = new FakeSender();
-  const relay = newRelay(sender);
+  const fake = fakeRelay();
+  const { sender, published } = fake;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    for (const id of ['a', 'b']) await relay.connect({ connectionId: id, sourceIp: '::1' });
-    app = buildHttpApi({ relay, websocketUrl: 'wss://example.test/prod' });
+    fake.connect('a', 'default', 'chat:lobby');
+    fake.connect('b', 'default', 'user:alice');
+    fake.connect('c', 'default');
+    app = buildHttpApi({ relay: fake.relay, websocketUrl: 'wss://example.test/prod' });
   });
   afterAll(() => app.close());
 
-  const post = (payload: string | object, headers: Record<string, string> = JSON_TYPE) =>
-    app.inject({ method: 'POST', url: '/messages', payload, headers });
+  const post = (url: string, payload: string | object, headers: Record<string, string> = JSON_TYPE) =>
+    app.inject({ method: 'POST', url, payload, headers });
 
   it('GET /health answers ok', async () => {
     const response = await app.inject({ method: 'GET', url: '/health' });
@@ -39,78 +95,183 @@ describe('HTTP API through Fastify inject', () => {
     expect(response.json()).toEqual({ status: 'ok' });
   });
 
-  it('POST /messages fans out and says how many connections it reached', async () => {
-    const response = await post({ data: { text: 'deploy done' } });
+  it('POST /messages publishes to the default channel and says how many connections it reached', async () => {
+    const response = await post('/messages', { data: { text: 'deploy done' } });
 
     expect(response.statusCode).toBe(202);
-    expect(response.json()).toEqual({ delivered: 2, gone: 0, failed: 0 });
-    expect(sender.framesFor('b').at(-1)).toMatchObject({ type: 'message', data: { text: 'deploy done' }, from: null });
+    expect(response.json()).toEqual({ messageId: expect.any(String), delivered: 3, gone: 0, failed: 0 });
+    expect(published.at(-1)).toEqual({ channel: 'default', data: { text: 'deploy done' } });
+  });
+
+  it('POST /channels/{channel}/messages publishes to that channel only', async () => {
+    const response = await post('/channels/chat:lobby/messages', { data: 'hi lobby' });
+
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({ messageId: expect.any(String), delivered: 1, gone: 0, failed: 0 });
+    expect(published.at(-1)).toEqual({ channel: 'chat:lobby', data: 'hi lobby' });
+    expect(sender.framesFor('a').at(-1)).toMatchObject({ channel: 'chat:lobby', id: response.json().messageId });
   });
 
   it.each([
-    ['invalid JSON', 'invalid_json', '{"data":', /not JSON/],
-    ['an empty body', 'invalid_json', '', /empty/],
-    ['no data field', 'missing_data', '{"text":"hi"}', /"data"/],
-    ['a JSON array', 'not_an_object', '[1]', /object/],
-    ['a JSON string', 'not_an_object', '"hi"', /object/],
-    ['JSON null', 'not_an_object', 'null', /object/],
-  ])('POST /messages with %s is a 400 %s and sends nothing', async (_name, code, payload, message) => {
-    const before = sender.sent.length;
-
-    const response = await post(payload);
-
-    expect(expectError(response, 400, code)).toMatch(message);
-    expect(sender.sent.length).toBe(before);
+    ['percent-encoded', '/channels/chat%3Alobby%40eu/messages', 'chat:lobby@eu'],
+    ['of 128 characters', `/channels/${'c'.repeat(128)}/messages`, 'c'.repeat(128)],
+    ['with every allowed character', '/channels/A-z_0.9:@=/messages', 'A-z_0.9:@='],
+  ])('takes a channel name %s', async (_name, url, channel) => {
+    expect((await post(url, { data: 1 })).statusCode).toBe(202);
+    expect(published.at(-1)).toEqual({ channel, data: 1 });
   });
 
-  it('POST /messages with data too large for one frame is a 413 and sends nothing', async () => {
-    const before = sender.sent.length;
-    const response = await post({ data: 'x'.repeat(130 * 1024) });
-    expect(expectError(response, 413, 'message_too_large')).toMatch(/\d+ bytes/);
-    expect(sender.sent.length).toBe(before);
-  });
+  it('POST /users/{userId}/messages publishes to the personal channel user:<userId>', async () => {
+    const response = await post('/users/alice/messages', { data: { text: 'just you' } });
 
-  it('POST /messages with a 2 MB body is a 413 and sends nothing', async () => {
-    const before = sender.sent.length;
-    const response = await post(JSON.stringify({ data: 'x'.repeat(2 * 1024 * 1024) }));
-    expectError(response, 413, 'message_too_large');
-    expect(sender.sent.length).toBe(before);
-  });
-
-  it('POST /messages accepts the JSON content type in any case', async () => {
-    const response = await post('{"data":1}', { 'content-type': 'Application/JSON; charset=UTF-8' });
     expect(response.statusCode).toBe(202);
+    expect(response.json()).toMatchObject({ delivered: 1 });
+    expect(published.at(-1)).toEqual({ channel: 'user:alice', data: { text: 'just you' } });
   });
 
   it.each([
-    ['a form body (curl -d)', 'data=1', { 'content-type': 'application/x-www-form-urlencoded' }],
-    ['text/plain', '{"data":1}', { 'content-type': 'text/plain' }],
-    ['a look-alike type', '{"data":1}', { 'content-type': 'application/json-patch+json' }],
-    ['no content type', '', {}],
-  ])('POST /messages with %s is a 415 and sends nothing', async (_name, payload, headers) => {
-    const before = sender.sent.length;
-    expect(expectError(await post(payload, headers), 415, 'unsupported_media_type')).toMatch(/application\/json/);
-    expect(sender.sent.length).toBe(before);
+    ['a space', '/channels/chat%20lobby/messages'],
+    ['a slash', '/channels/chat%2Flobby/messages'],
+    ['a non-ASCII letter', '/channels/caf%C3%A9/messages'],
+    ['129 characters', `/channels/${'c'.repeat(129)}/messages`],
+    ['1000 characters', `/channels/${'c'.repeat(1000)}/messages`],
+    ['an empty name', '/channels//messages'],
+  ])('a channel with %s is a 400 invalid_channel and publishes nothing', async (_name, url) => {
+    const before = published.length;
+    expect(expectError(await post(url, { data: 1 }), 400, 'invalid_channel')).toMatch(/channel name/);
+    expect(published.length).toBe(before);
+  });
+
+  it('a bad channel is reported before a bad body: the URL is wrong whatever is sent', async () => {
+    expectError(
+      await post('/channels/a%20b/messages', 'x=1', { 'content-type': 'text/plain' }),
+      400,
+      'invalid_channel',
+    );
+  });
+
+  it.each([
+    ['a character a channel cannot hold', '/users/auth0%7C123/messages'],
+    ['124 characters (user:<id> would be 129)', `/users/${'u'.repeat(124)}/messages`],
+  ])('a user id with %s is a 400 invalid_channel and publishes nothing', async (_name, url) => {
+    const before = published.length;
+    expect(expectError(await post(url, { data: 1 }), 400, 'invalid_channel')).toMatch(/personal channel/);
+    expect(published.length).toBe(before);
+  });
+
+  describe.each(PUBLISH_ROUTES)('POST %s', (url) => {
+    it.each([
+      ['invalid JSON', 'invalid_json', '{"data":', /not JSON/],
+      ['an empty body', 'invalid_json', '', /empty/],
+      ['no data field', 'missing_data', '{"text":"hi"}', /"data"/],
+      ['a JSON array', 'not_an_object', '[1]', /object/],
+      ['a JSON string', 'not_an_object', '"hi"', /object/],
+      ['JSON null', 'not_an_object', 'null', /object/],
+    ])('with %s is a 400 %s and publishes nothing', async (_name, code, payload, message) => {
+      const before = published.length;
+      expect(expectError(await post(url, payload), 400, code)).toMatch(message);
+      expect(published.length).toBe(before);
+    });
+
+    it.each([
+      ['a form body (curl -d)', 'data=1', { 'content-type': 'application/x-www-form-urlencoded' }],
+      ['text/plain', '{"data":1}', { 'content-type': 'text/plain' }],
+      ['a look-alike type', '{"data":1}', { 'content-type': 'application/json-patch+json' }],
+      ['no content type', '', {}],
+    ])('with %s is a 415 and publishes nothing', async (_name, payload, headers) => {
+      const before = published.length;
+      expect(expectError(await post(url, payload, headers), 415, 'unsupported_media_type')).toMatch(
+        /application\/json/,
+      );
+      expect(published.length).toBe(before);
+    });
+
+    it('with data too large for one frame is a 413 and publishes nothing', async () => {
+      const before = published.length;
+      expect(expectError(await post(url, { data: 'x'.repeat(130 * 1024) }), 413, 'message_too_large')).toMatch(
+        /\d+ bytes/,
+      );
+      expect(published.length).toBe(before);
+    });
+
+    it('with a 2 MB body is a 413 and publishes nothing', async () => {
+      const before = published.length;
+      expectError(await post(url, JSON.stringify({ data: 'x'.repeat(2 * 1024 * 1024) })), 413, 'message_too_large');
+      expect(published.length).toBe(before);
+    });
+
+    it('accepts the JSON content type in any case', async () => {
+      expect((await post(url, '{"data":1}', { 'content-type': 'Application/JSON; charset=UTF-8' })).statusCode).toBe(
+        202,
+      );
+    });
+  });
+
+  it('DELETE /connections/{id} closes the connection: 204, then 404 since it is gone', async () => {
+    fake.connect('to-close');
+
+    const response = await app.inject({ method: 'DELETE', url: '/connections/to-close' });
+
+    expect(response.statusCode).toBe(204);
+    expect(response.body).toBe('');
+    expect(sender.closed).toEqual(['to-close']);
+    const again = await app.inject({ method: 'DELETE', url: '/connections/to-close' });
+    expect(expectError(again, 404, 'not_found')).toContain('to-close');
+  });
+
+  it("DELETE /connections/{id} with an id that looks like API Gateway's (base64, percent-encoded)", async () => {
+    fake.connect('L0SM9cOFvHcCIhw=');
+    const response = await app.inject({ method: 'DELETE', url: '/connections/L0SM9cOFvHcCIhw%3D' });
+    expect(response.statusCode).toBe(204);
+    expect(sender.closed).toContain('L0SM9cOFvHcCIhw=');
+  });
+
+  it('DELETE /connections/{id} with a JSON content type but no body (as some clients send) closes it', async () => {
+    fake.connect('typed');
+    const response = await app.inject({ method: 'DELETE', url: '/connections/typed', headers: JSON_TYPE });
+    expect(response.statusCode).toBe(204);
+  });
+
+  it('DELETE /connections/{id} of an unknown connection is a 404 and closes nothing', async () => {
+    const before = sender.closed.length;
+    expect(expectError(await app.inject({ method: 'DELETE', url: '/connections/nobody' }), 404, 'not_found')).toMatch(
+      /nobody/,
+    );
+    expect(sender.closed.length).toBe(before);
+  });
+
+  it('DELETE /connections/{id} with an id longer than any connection id is a 400', async () => {
+    const response = await app.inject({ method: 'DELETE', url: `/connections/${'x'.repeat(129)}` });
+    expect(expectError(response, 400, 'invalid_request')).toMatch(/connectionId/);
+  });
+
+  it('POST /dev/token does not exist unless the dev server asks for it', async () => {
+    expectError(await post('/dev/token', { user: 'alice' }), 404, 'not_found');
   });
 
   it.each([
     ['GET', '/nothing-here'],
     ['POST', '/nothing-here'],
     ['GET', '/missing.js'],
+    ['POST', '/channels/chat:lobby'],
+    ['POST', '/channels/chat:lobby/messages/extra'],
+    ['POST', '/connections/a/b'],
   ])('%s %s is a 404', async (method, url) => {
     const response = await app.inject({ method: method as 'GET' | 'POST', url });
     expect(expectError(response, 404, 'not_found')).toContain(url);
   });
 
   it('a malformed URL is a 400 in the same shape', async () => {
-    const response = await app.inject({ method: 'GET', url: '/%zz' });
-    expectError(response, 400, 'bad_request');
+    expectError(await app.inject({ method: 'GET', url: '/%zz' }), 400, 'bad_request');
   });
 
   it.each([
     ['GET', '/messages', 'POST'],
     ['PUT', '/messages', 'POST'],
     ['DELETE', '/health', 'GET, HEAD'],
+    ['GET', '/channels/chat:lobby/messages', 'POST'],
+    ['GET', '/users/alice/messages', 'POST'],
+    ['POST', '/connections/abc', 'DELETE'],
   ])('%s %s is a 405 naming the methods it takes', async (method, url, allow) => {
     const response = await app.inject({ method: method as 'GET' | 'PUT' | 'DELETE', url });
     expectError(response, 405, 'method_not_allowed');
@@ -127,47 +288,137 @@ describe('HTTP API through Fastify inject', () => {
   });
 });
 
-describe('POST /messages with a publish token', () => {
-  const sender = new FakeSender();
-  const relay = newRelay(sender);
-  const app = buildHttpApi({ relay, websocketUrl: 'wss://example.test/prod', publishToken: 's3cret' });
-  beforeAll(() => relay.connect({ connectionId: 'a', sourceIp: '::1' }));
+describe('the server API with a publish token', () => {
+  const fake = fakeRelay();
+  const app = buildHttpApi({
+    relay: fake.relay,
+    websocketUrl: 'wss://example.test/prod',
+    publishToken: 's3cret',
+    devTokens: async () => 'dev-token',
+  });
+  beforeAll(() => fake.connect('a', 'default', 'chat:lobby', 'user:alice'));
   afterAll(() => app.close());
-  const publish = (authorization?: string, payload: string = '{"data":1}') =>
+  const ROUTES = [...PUBLISH_ROUTES.map(([url]) => ['POST', url] as const), ['DELETE', '/connections/a'] as const];
+  const call = ([method, url]: readonly ['POST' | 'DELETE', string], authorization?: string, payload = '{"data":1}') =>
     app.inject({
-      method: 'POST',
-      url: '/messages',
-      payload,
-      headers: { ...JSON_TYPE, ...(authorization ? { authorization } : {}) },
+      method,
+      url,
+      ...(method === 'POST' && { payload }),
+      headers: { ...(method === 'POST' && JSON_TYPE), ...(authorization ? { authorization } : {}) },
     });
 
-  it.each([[undefined], ['Bearer wrong!'], ['s3cret'], ['Bearer s3cre'], ['Basic czNjcmV0']])(
-    'refuses %s with 401 and sends nothing',
-    async (authorization) => {
-      const response = await publish(authorization);
-      expect(expectError(response, 401, 'unauthorized')).toMatch(/Bearer/);
-      expect(response.headers['www-authenticate']).toBe('Bearer');
-      expect(sender.sent).toHaveLength(0);
-    },
-  );
+  describe.each(ROUTES)('%s %s', (method, url) => {
+    it.each([[undefined], ['Bearer wrong!'], ['s3cret'], ['Bearer s3cre'], ['Basic czNjcmV0']])(
+      'refuses %s with a 401 naming the header, and does nothing',
+      async (authorization) => {
+        const response = await call([method, url], authorization);
+        expect(expectError(response, 401, 'unauthorized')).toMatch(/Authorization: Bearer <PUBLISH_TOKEN>/);
+        expect(response.headers['www-authenticate']).toBe('Bearer');
+        expect({ published: fake.published, sent: fake.sender.sent, closed: fake.sender.closed }).toEqual({
+          published: [],
+          sent: [],
+          closed: [],
+        });
+      },
+    );
+  });
 
   it('refuses a stranger before reading the body: 401, not 413', async () => {
-    const response = await publish('Bearer wrong!', JSON.stringify({ data: 'x'.repeat(2 * 1024 * 1024) }));
+    const response = await call(['POST', '/messages'], 'Bearer wrong!', JSON.stringify({ data: 'x'.repeat(2e6) }));
     expectError(response, 401, 'unauthorized');
   });
 
-  it.each([['Bearer s3cret'], ['bearer s3cret']])('accepts %s', async (authorization) => {
-    expect((await publish(authorization)).statusCode).toBe(202);
+  it('refuses a stranger before looking at the channel: 401, not 400', async () => {
+    expectError(await call(['POST', '/channels/a%20b/messages'], 'Bearer wrong!'), 401, 'unauthorized');
+  });
+
+  it.each([['Bearer s3cret'], ['bearer s3cret']])('accepts %s on every route', async (authorization) => {
+    for (const route of PUBLISH_ROUTES) expect((await call(['POST', route[0]], authorization)).statusCode).toBe(202);
+  });
+
+  it('closes with the token', async () => {
+    expect((await call(['DELETE', '/connections/a'], 'Bearer s3cret')).statusCode).toBe(204);
+  });
+
+  it('POST /dev/token needs no publish token: the page has none (it exists only under npm run dev)', async () => {
+    const response = await app.inject({ method: 'POST', url: '/dev/token', payload: { user: 'alice' } });
+    expect(response.statusCode).toBe(200);
+  });
+});
+
+describe('POST /dev/token (npm run dev)', () => {
+  const requests: DevTokenRequest[] = [];
+  const app = buildHttpApi({
+    relay: fakeRelay().relay,
+    websocketUrl: 'wss://example.test/prod',
+    devTokens: async (request) => {
+      requests.push(request);
+      return `token-for-${request.user}`;
+    },
+  });
+  afterAll(() => app.close());
+  beforeEach(() => {
+    requests.length = 0;
+  });
+  const token = (payload: unknown, headers: Record<string, string> = JSON_TYPE) =>
+    app.inject({ method: 'POST', url: '/dev/token', payload: JSON.stringify(payload), headers });
+
+  it('signs a token for the user', async () => {
+    const response = await token({ user: 'alice' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ token: 'token-for-alice' });
+    expect(requests).toEqual([{ user: 'alice' }]);
+  });
+
+  it('passes info and channels on', async () => {
+    const body = { user: 'bob', info: { name: 'Bob' }, channels: { 'chat:*': ['subscribe', 'publish'] } };
+    expect((await token(body)).statusCode).toBe(200);
+    expect(requests).toEqual([body]);
+  });
+
+  it.each([
+    ['no user', {}, /user/],
+    ['an empty user', { user: '' }, /user/],
+    ['a numeric user', { user: 42 }, /user/],
+    ['a user of 129 characters', { user: 'u'.repeat(129) }, /user/],
+    ['a user that cannot name a personal channel', { user: 'auth0|123' }, /"user".*personal channel/],
+    ['a user of 124 characters (user:<id> would be too long)', { user: 'u'.repeat(124) }, /"user"/],
+    ['info that is not an object', { user: 'alice', info: 'Alice' }, /info/],
+    ['info that is an array', { user: 'alice', info: ['Alice'] }, /info/],
+    ['info over 1 KB', { user: 'alice', info: { name: 'x'.repeat(1100) } }, /"info".*1024 bytes/],
+    ['channels that are not an object', { user: 'alice', channels: ['chat:*'] }, /channels/],
+    ['channels with an unknown operation', { user: 'alice', channels: { 'chat:*': ['fly'] } }, /"channels".*chat:\*/],
+    ['channels with a bad pattern', { user: 'alice', channels: { 'a b': ['subscribe'] } }, /"channels".*pattern/],
+    ['channels whose operations are not a list', { user: 'alice', channels: { news: 'subscribe' } }, /"channels"/],
+  ])('%s is a 400 invalid_request naming the field, and signs nothing', async (_name, body, message) => {
+    expect(expectError(await token(body), 400, 'invalid_request')).toMatch(message);
+    expect(requests).toEqual([]);
+  });
+
+  it.each([
+    ['invalid JSON', '{"user":', 400, 'invalid_json'],
+    ['a JSON array', '["alice"]', 400, 'not_an_object'],
+  ])('%s is a %i %s that says what the route takes', async (_name, payload, status, code) => {
+    const response = await app.inject({ method: 'POST', url: '/dev/token', payload, headers: JSON_TYPE });
+    expect(expectError(response, status, code)).toMatch(/POST \/dev\/token takes/);
+  });
+
+  it('a form body is a 415', async () => {
+    const response = await token('user=alice', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(expectError(response, 415, 'unsupported_media_type')).toMatch(/\/dev\/token/);
+  });
+
+  it('GET /dev/token is a 405', async () => {
+    expectError(await app.inject({ method: 'GET', url: '/dev/token' }), 405, 'method_not_allowed');
   });
 });
 
 describe('HTTP API logs (Fastify logger)', () => {
   const lines: Record<string, unknown>[] = [];
   const stream = { write: (line: string) => lines.push(JSON.parse(line)) };
-  const relay = newRelay();
   const outage = new Error('DynamoDB unavailable', { cause: new Error('socket hang up') });
-  const failing: Relay = {
-    ...relay,
+  const failing: ServerRelay = {
+    ...fakeRelay().relay,
     publish: async () => {
       throw outage;
     },
