@@ -44,7 +44,8 @@ interface Client {
   reordered: number;
 }
 
-const percentile = (sorted: number[], p: number) =>
+/** The p-th percentile of an ascending list (NaN when empty). */
+export const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /**
@@ -232,11 +233,13 @@ function sendBroadcast(socket: WebSocket, data: unknown): void {
   socket.send(JSON.stringify({ action: SEND_MESSAGE_ACTION, data }));
 }
 
-function sorted(values: number[]): number[] {
+/** A sorted copy, ascending. */
+export function sorted(values: number[]): number[] {
   return [...values].sort((a, b) => a - b);
 }
 
-function summarize(values: number[]): { p50: number; p99: number; mean: number } {
+/** p50, p99 and mean of `values`. */
+export function summarize(values: number[]): { p50: number; p99: number; mean: number } {
   const s = sorted(values);
   return { p50: percentile(s, 50), p99: percentile(s, 99), mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length) };
 }

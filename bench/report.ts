@@ -1,3 +1,4 @@
+import type { ChannelRun } from './channel-scenario.js';
 import type { FanoutRun } from './fanout-scenario.js';
 import type { SenderBenchResult } from './sender-bench.js';
 
@@ -6,8 +7,15 @@ export interface BenchResults {
   date: string;
   machine: { cpus: number; node: string };
   main: { raw: FanoutRun; edge: FanoutRun };
+  /** Half the connections in a channel against today's broadcast to all, same server and connections. */
+  channel: ChannelRun | NotRun;
   growth: { clients: number; raw: FanoutRun; edge: FanoutRun }[];
   sender: SenderBenchResult;
+}
+
+/** A scenario that could not run, and why. */
+export interface NotRun {
+  notRun: string;
 }
 
 export interface TargetCheck {
@@ -17,8 +25,50 @@ export interface TargetCheck {
   met: boolean;
 }
 
-/** The issue's targets, as ratios to raw `ws` in the same run. */
-export function checkTargets({ main: { raw, edge }, growth, sender }: BenchResults): TargetCheck[] {
+/** The issues' targets: ratios to raw `ws` in the same run, and the channel's to today's broadcast. */
+export function checkTargets(results: BenchResults): TargetCheck[] {
+  return [...fanoutTargets(results), ...channelTargets(results.channel)];
+}
+
+/**
+ * Issue 11: delivery per recipient in a channel no slower than today's broadcast to all N (same
+ * server, same connections, interleaved), and nothing delivered outside the channel.
+ */
+export function channelTargets(channel: ChannelRun | NotRun): TargetCheck[] {
+  if ('notRun' in channel) return [{ name: 'channel scenario', value: channel.notRun, target: 'runs', met: false }];
+  const { inChannel, broadcast } = channel;
+  const p50 = inChannel.delivery.p50 / broadcast.delivery.p50;
+  const p99 = inChannel.delivery.p99 / broadcast.delivery.p99;
+  const flaws = inChannel.lost + inChannel.duplicated + inChannel.timedOut;
+  return [
+    {
+      name: 'channel delivery per recipient p50',
+      value: `${p50.toFixed(2)}× broadcast`,
+      target: '≤ 1× broadcast',
+      met: p50 <= 1,
+    },
+    {
+      name: 'channel delivery per recipient p99',
+      value: `${p99.toFixed(2)}× broadcast`,
+      target: '≤ 1× broadcast',
+      met: p99 <= 1,
+    },
+    {
+      name: 'received outside the channel',
+      value: String(channel.outsideDeliveries),
+      target: '0',
+      met: channel.outsideDeliveries === 0,
+    },
+    {
+      name: 'channel lost / duplicated / timed out',
+      value: `${inChannel.lost} / ${inChannel.duplicated} / ${inChannel.timedOut} (${channel.errors} error frames)`,
+      target: '0',
+      met: flaws === 0 && channel.errors === 0,
+    },
+  ];
+}
+
+function fanoutTargets({ main: { raw, edge }, growth, sender }: BenchResults): TargetCheck[] {
   const ratio = (a: number, b: number) => a / b;
   const p50 = ratio(edge.completion.p50, raw.completion.p50);
   const p99 = ratio(edge.completion.p99, raw.completion.p99);
@@ -139,6 +189,8 @@ export function formatReport(results: BenchResults): string {
       '',
     ),
     '',
+    ...channelReport(results.channel),
+    '',
     'Growth (cost per delivery should stay flat): fan-out completion p50 / N',
     ...results.growth.map(({ clients, raw: r, edge: e }) => {
       const perDelivery = (run: FanoutRun) => ((run.completion.p50 / clients) * 1000).toFixed(1).padStart(6);
@@ -160,6 +212,40 @@ export function formatReport(results: BenchResults): string {
     ),
   ];
   return lines.join('\n');
+}
+
+/** The channel scenario's table: the channel's subscribers against today's broadcast to all. */
+function channelReport(channel: ChannelRun | NotRun): string[] {
+  if ('notRun' in channel) return [`Channel fan-out: not run (${channel.notRun})`];
+  const { inChannel: c, broadcast: b } = channel;
+  const row = (name: string, broadcast: string, inChannel: string, ratio: string) =>
+    `| ${name.padEnd(36)} | ${broadcast.padStart(14)} | ${inChannel.padStart(14)} | ${ratio.padStart(11)} |`;
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const x = (a: number, bb: number) => `${(a / bb).toFixed(2)}×`;
+  return [
+    `Channel fan-out, N = ${channel.clients} connections, ${channel.subscribers} subscribed to ${channel.channel}, ` +
+      `M = ${channel.messages}: client publish (protocol v1) against today's sendmessage broadcast to all N, ` +
+      'same server and connections, interleaved',
+    '',
+    row('', `broadcast (${b.recipients})`, `channel (${c.recipients})`, 'vs bcast'),
+    row('-'.repeat(36), '-'.repeat(14), '-'.repeat(14), '-'.repeat(11)),
+    row('delivery per recipient p50', ms(b.delivery.p50), ms(c.delivery.p50), x(c.delivery.p50, b.delivery.p50)),
+    row('delivery per recipient p99', ms(b.delivery.p99), ms(c.delivery.p99), x(c.delivery.p99, b.delivery.p99)),
+    row('completion p50', ms(b.completion.p50), ms(c.completion.p50), x(c.completion.p50, b.completion.p50)),
+    row(
+      'deliveries per second',
+      b.deliveriesPerSecond.toFixed(0),
+      c.deliveriesPerSecond.toFixed(0),
+      x(c.deliveriesPerSecond, b.deliveriesPerSecond),
+    ),
+    row('received outside the channel', '-', String(channel.outsideDeliveries), ''),
+    row(
+      'lost / duplicated / timed out',
+      `${b.lost}/${b.duplicated}/${b.timedOut}`,
+      `${c.lost}/${c.duplicated}/${c.timedOut}`,
+      '',
+    ),
+  ];
 }
 
 /** A small line chart: cost per delivery against N, raw and Edge Relay, log-scaled N. */

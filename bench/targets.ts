@@ -21,12 +21,16 @@ export function startRawServer(): Promise<BenchTarget> {
   return startProcess('raw ws', [resolve(ROOT, 'bench/raw-ws-server.mjs')], /^(ws:\/\/\S+)/m);
 }
 
-/** `npm run dev` (WebSocket side only), in its own process, as a developer runs it. */
-export function startDevServer(nodeArgs: string[] = []): Promise<BenchTarget> {
+/**
+ * `npm run dev` (WebSocket side only), in its own process, as a developer runs it; `env` adds to
+ * the environment it inherits (the channel scenario passes JWT_SECRET).
+ */
+export function startDevServer(nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<BenchTarget> {
   return startProcess(
     'edge relay',
     [...nodeArgs, '--import', 'tsx', resolve(ROOT, 'src/local/dev.ts'), '--http-port', '0', '--ws-port', '0'],
     /WebSocket API\s+(ws:\/\/\S+)/,
+    env,
   );
 }
 
@@ -35,11 +39,16 @@ export function remoteTarget(wsUrl: string): BenchTarget {
   return { name: 'remote', wsUrl, memory: async () => undefined, cpuSeconds: () => undefined, stop: async () => {} };
 }
 
-function startProcess(name: string, args: string[], urlPattern: RegExp): Promise<BenchTarget> {
+function startProcess(
+  name: string,
+  args: string[],
+  urlPattern: RegExp,
+  env: Record<string, string> = {},
+): Promise<BenchTarget> {
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
   });
   let output = '';
   const memoryWaiters: ((memory: MemoryReport) => void)[] = [];

@@ -1,4 +1,4 @@
-import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevServer } from '../../src/local/dev-server.js';
 import { startTestServer } from '../helpers/dev-server.js';
@@ -23,18 +23,18 @@ describe('emulator end to end: chat through the real handlers, DynamoDB and @con
     await server.close();
   });
 
-  const roomMembers = async () => {
+  const roomMembers = async (channel = 'default') => {
     const { Items } = await dynamo.send(
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: 'pk = :room',
-        ExpressionAttributeValues: { ':room': { S: 'ROOM#default' } },
+        ExpressionAttributeValues: { ':room': { S: `CHAN#${channel}` } },
       }),
     );
     return (Items ?? []).map((item) => item.connectionId!.S!);
   };
 
-  it('two clients chat: each message reaches both, the sender included, with sender, id and time', async () => {
+  it('two clients chat: each message reaches both, the sender included, with channel, sender, user, id and time', async () => {
     const alice = await connectClient(server.wsUrl);
     const bob = await connectClient(server.wsUrl);
 
@@ -45,11 +45,12 @@ describe('emulator end to end: chat through the real handlers, DynamoDB and @con
     const replyAtAlice = await alice.next();
 
     expect(atBob).toEqual(atAlice);
-    expect(atBob).toMatchObject({ type: 'message', data: { text: 'hi bob' } });
+    // Anonymous (npm run dev allows it): the default channel, and no user behind the connection.
+    expect(atBob).toMatchObject({ type: 'message', channel: 'default', data: { text: 'hi bob' }, user: null });
     expect(atBob.from).toMatch(/^[\w-]{15}=$/);
     expect(typeof atBob.id).toBe('string');
     expect(Math.abs(atBob.ts - Date.now())).toBeLessThan(10_000);
-    expect(replyAtAlice).toMatchObject({ type: 'message', data: 'hi alice' });
+    expect(replyAtAlice).toMatchObject({ type: 'message', channel: 'default', data: 'hi alice', user: null });
     expect(replyAtAlice.from).not.toBe(atBob.from);
     expect(replyAtAlice.id).not.toBe(atBob.id);
     await Promise.all([alice.close(), bob.close()]);
@@ -83,20 +84,28 @@ describe('emulator end to end: chat through the real handlers, DynamoDB and @con
 
     await client.close();
 
-    await expect.poll(roomMembers).not.toContain(from);
+    await expect.poll(() => roomMembers()).not.toContain(from);
   });
 
   it('a connection that vanished without $disconnect is pruned from the table by the next broadcast', async () => {
     // What a lost $disconnect leaves behind: a live-looking record with no socket.
-    const expiresAt = String(Math.floor(Date.now() / 1000) + 3600);
-    for (const [pk, sk] of [
-      ['CONN#ghost0000000=', 'META'],
-      ['ROOM#default', 'CONN#ghost0000000='],
-    ]) {
+    const expiresAt = { N: String(Math.floor(Date.now() / 1000) + 3600) };
+    const connectedAt = { N: String(Date.now()) };
+    const items: Record<string, AttributeValue>[] = [
+      {
+        pk: { S: 'CONN#ghost0000000=' },
+        sk: { S: 'META' },
+        channels: { SS: ['default', 'chat:ghostroom'] },
+        sourceIp: { S: '127.0.0.1' },
+      },
+      { pk: { S: 'CHAN#default' }, sk: { S: 'CONN#ghost0000000=' } },
+      { pk: { S: 'CHAN#chat:ghostroom' }, sk: { S: 'CONN#ghost0000000=' } },
+    ];
+    for (const item of items) {
       await dynamo.send(
         new PutItemCommand({
           TableName: tableName,
-          Item: { pk: { S: pk! }, sk: { S: sk! }, connectionId: { S: 'ghost0000000=' }, expiresAt: { N: expiresAt } },
+          Item: { ...item, connectionId: { S: 'ghost0000000=' }, connectedAt, expiresAt },
         }),
       );
     }
@@ -106,7 +115,9 @@ describe('emulator end to end: chat through the real handlers, DynamoDB and @con
     client.send({ action: 'sendmessage', data: 'anyone?' });
     await client.next();
 
-    await expect.poll(roomMembers).not.toContain('ghost0000000=');
+    await expect.poll(() => roomMembers()).not.toContain('ghost0000000=');
+    // The record lists its channels, so pruning removes every membership, not only the one that failed.
+    await expect.poll(() => roomMembers('chat:ghostroom')).not.toContain('ghost0000000=');
     await client.close();
   });
 
