@@ -93,7 +93,7 @@ describe('parseCapabilities', () => {
     expect(() => parseCapabilities({ [pattern]: ['subscribe'] })).toThrow(/is not a channel pattern/);
   });
 
-  it.each([
+  it.each<[unknown, string]>([
     ['subscribe', 'not an array'],
     [['subscribe', 'delete'], 'an unknown operation'],
     [[1], 'a number'],
