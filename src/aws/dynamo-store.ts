@@ -183,8 +183,9 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
     },
 
     async unsubscribe(connectionId: string, channel: string) {
-      // The membership first: if the second write fails, the record lists one channel too many,
-      // which only $disconnect reads (and deleting an absent membership is fine).
+      // The membership first: if the second write fails, the record lists one channel too many
+      // (it counts towards the limit until a repeated unsubscribe; $disconnect deleting an absent
+      // membership is fine), but no fan-out reaches the connection there any more.
       await client.send(
         new DeleteCommand({ TableName: tableName, Key: key(channelKey(channel), connectionKey(connectionId)) }),
       );
