@@ -31,7 +31,15 @@ export function createRelayFactory(
         config.managementSender === 'sdk'
           ? createManagementSender(options)
           : createSignedHttpSender({ ...options, maxSockets: config.fanoutConcurrency });
-      relay = createRelay({ store, sender, clock: systemClock, logger, fanoutConcurrency: config.fanoutConcurrency });
+      relay = createRelay({
+        store,
+        sender,
+        clock: systemClock,
+        logger,
+        fanoutConcurrency: config.fanoutConcurrency,
+        namespaces: config.namespaces,
+        maxSubscriptions: config.maxSubscriptions,
+      });
       relays.set(managementEndpoint, relay);
     }
     return relay;

@@ -1,24 +1,40 @@
 import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   type QueryCommandOutput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type Clock, type ConnectionRecord, type ConnectionStore, type Member, RelayError } from '../core/index.js';
+import {
+  type Clock,
+  type ConnectionRecord,
+  type ConnectionStore,
+  type Member,
+  RelayError,
+  type SubscribeResult,
+  type Subscriber,
+} from '../core/index.js';
 import { withRetries } from './retry.js';
 
 /**
  * The single-table layout the store relies on. infra/connections-table.yml declares it for
  * CloudFormation; test/integration/table-schema.test.ts keeps the two in step.
  *
- *   pk = CONN#<id>   sk = META       the connection: connectedAt, sourceIp, rooms (its memberships)
- *   pk = ROOM#<room> sk = CONN#<id>  a membership: broadcasting to a room is a Query on pk
- *   expiresAt (epoch seconds) is the TTL attribute on every item
+ *   pk = CONN#<id>        sk = META       the connection: connectedAt, sourceIp, userId, info,
+ *                                         channels (a string set: its memberships)
+ *   pk = CHAN#<channel>   sk = CONN#<id>  a membership: connectionId, connectedAt, userId, info;
+ *                                         a fan-out is a Query on pk, presence (issue 12) too
+ *   expiresAt (epoch seconds) is the TTL attribute on every item; userId and info (JSON text)
+ *   are absent for anonymous connections
  *
- * $disconnect reads the connection's rooms with a strongly consistent GetItem: an index would be
- * eventually consistent, and a quick connect-disconnect could leave memberships behind.
+ * $disconnect reads the connection's channels with a strongly consistent GetItem: an index would
+ * be eventually consistent, and a quick connect-disconnect could leave memberships behind.
+ * dynalite has no transactions, so subscribe and unsubscribe are two writes each, ordered so a
+ * half-done one is repaired by repeating it (and lapses with the connection's TTL otherwise).
  */
 export const TABLE_LAYOUT = {
   partitionKey: 'pk',
@@ -38,6 +54,9 @@ export const MEMBERS_PAGE_SIZE = 250;
  * again, briefly (a $connect waits on it). The SDK's own retries cover whole failed calls.
  */
 const UNPROCESSED_RETRIES = { maxAttempts: 9, baseMs: 20 };
+
+/** The record's attribute listing its channels; the subscription limit counts it. */
+const CHANNELS = 'channels';
 
 type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 type Key = Record<string, string>;
@@ -62,7 +81,7 @@ export interface DynamoStoreOptions {
 /** ConnectionStore on one DynamoDB table; pagination is hidden behind AsyncIterable. */
 export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptions): ConnectionStore {
   const connectionKey = (id: string) => `CONN#${id}`;
-  const roomKey = (room: string) => `ROOM#${room}`;
+  const channelKey = (channel: string) => `CHAN#${channel}`;
   // Every attribute the table's schema names comes from TABLE_LAYOUT, which the table is checked against.
   const { partitionKey, sortKey, ttlAttribute } = TABLE_LAYOUT;
   const key = (pk: string, sk: string): Key => ({ [partitionKey]: pk, [sortKey]: sk });
@@ -92,41 +111,112 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
     }
   };
 
+  const isConditionFailure = (error: unknown) =>
+    error instanceof Error && error.name === 'ConditionalCheckFailedException';
+  /** The items' common attributes; userId and info only when there are some (anonymous: none). */
+  const subscriberAttributes = (subscriber: Subscriber) => ({
+    connectionId: subscriber.connectionId,
+    connectedAt: subscriber.connectedAt,
+    ...(subscriber.userId !== null && { userId: subscriber.userId }),
+    // As JSON text: a map would not round-trip every JSON value (unsafe integers, empty keys).
+    ...(subscriber.info !== null && { info: JSON.stringify(subscriber.info) }),
+    [ttlAttribute]: subscriber.expiresAt,
+  });
+  const membershipItem = (subscriber: Subscriber, channel: string) => ({
+    ...key(channelKey(channel), connectionKey(subscriber.connectionId)),
+    ...subscriberAttributes(subscriber),
+  });
+
   return {
-    async add(connection: ConnectionRecord, room: string) {
-      const common = {
-        connectionId: connection.connectionId,
-        connectedAt: connection.connectedAt,
-        [ttlAttribute]: connection.expiresAt,
-      };
-      // One request for both items: $connect's latency is the handshake's.
+    async add(connection: ConnectionRecord, channels: readonly string[]) {
+      const { sourceIp, ...subscriber } = connection;
+      // One request for the record and its memberships: $connect's latency is the handshake's.
       await writeAll([
         {
           PutRequest: {
             Item: {
               ...key(connectionKey(connection.connectionId), 'META'),
-              sourceIp: connection.sourceIp,
-              rooms: new Set([room]),
-              ...common,
+              ...subscriberAttributes(subscriber),
+              sourceIp,
+              ...(channels.length > 0 && { [CHANNELS]: new Set(channels) }),
             },
           },
         },
-        { PutRequest: { Item: { ...key(roomKey(room), connectionKey(connection.connectionId)), ...common } } },
+        ...channels.map((channel) => ({ PutRequest: { Item: membershipItem(subscriber, channel) } })),
       ]);
     },
 
-    async remove(connectionId: string, rooms: string[] = []) {
+    async subscribe(subscriber: Subscriber, channel: string, maxSubscriptions: number): Promise<SubscribeResult> {
+      const meta = key(connectionKey(subscriber.connectionId), 'META');
+      let result: SubscribeResult;
+      try {
+        // The record first, conditionally: the limit holds however many subscribes race (DynamoDB
+        // evaluates one item's writes one at a time), and a gone connection is not brought back
+        // (an UpdateItem without the attribute_exists would create the record).
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: meta,
+            UpdateExpression: `ADD ${CHANNELS} :channels`,
+            ConditionExpression: `attribute_exists(${partitionKey}) AND (contains(${CHANNELS}, :channel) OR attribute_not_exists(${CHANNELS}) OR size(${CHANNELS}) < :max)`,
+            ExpressionAttributeValues: {
+              ':channels': new Set([channel]),
+              ':channel': channel,
+              ':max': maxSubscriptions,
+            },
+            ReturnValues: 'UPDATED_OLD',
+          }),
+        );
+        const before = Attributes?.[CHANNELS];
+        result = before instanceof Set && before.has(channel) ? 'existing' : 'added';
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // Which part failed: rare, so one more read rather than a more complex write.
+        const { Item } = await client.send(
+          new GetCommand({ TableName: tableName, Key: meta, ConsistentRead: true, ProjectionExpression: partitionKey }),
+        );
+        return Item ? 'limit' : 'gone';
+      }
+      // Written again when existing: repairs a subscribe that failed between its two writes.
+      await client.send(new PutCommand({ TableName: tableName, Item: membershipItem(subscriber, channel) }));
+      return result;
+    },
+
+    async unsubscribe(connectionId: string, channel: string) {
+      // The membership first: if the second write fails, the record lists one channel too many
+      // (it counts towards the limit until a repeated unsubscribe; $disconnect deleting an absent
+      // membership is fine), but no fan-out reaches the connection there any more.
+      await client.send(
+        new DeleteCommand({ TableName: tableName, Key: key(channelKey(channel), connectionKey(connectionId)) }),
+      );
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(connectionKey(connectionId), 'META'),
+            UpdateExpression: `DELETE ${CHANNELS} :channels`,
+            ConditionExpression: `attribute_exists(${partitionKey})`,
+            ExpressionAttributeValues: { ':channels': new Set([channel]) },
+          }),
+        );
+      } catch (error) {
+        // No record: nothing lists the channel.
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+
+    async remove(connectionId: string, channels: readonly string[] = []) {
       const meta = key(connectionKey(connectionId), 'META');
       const { Item } = await client.send(
-        new GetCommand({ TableName: tableName, Key: meta, ConsistentRead: true, ProjectionExpression: 'rooms' }),
+        new GetCommand({ TableName: tableName, Key: meta, ConsistentRead: true, ProjectionExpression: CHANNELS }),
       );
-      const recorded = Item?.rooms instanceof Set ? [...(Item.rooms as Set<string>)] : [];
-      const allRooms = new Set([...recorded, ...rooms]);
-      const keys = [meta, ...[...allRooms].map((room) => key(roomKey(room), connectionKey(connectionId)))];
+      const recorded = Item?.[CHANNELS] instanceof Set ? [...(Item[CHANNELS] as Set<string>)] : [];
+      const all = new Set([...recorded, ...channels]);
+      const keys = [meta, ...[...all].map((channel) => key(channelKey(channel), connectionKey(connectionId)))];
       await writeAll(keys.map((Key) => ({ DeleteRequest: { Key } })));
     },
 
-    async *members(room: string) {
+    async *members(channel: string) {
       // TTL deletion lags by up to days, so expired items are filtered out on read.
       const nowSeconds = Math.floor(clock.now() / 1000);
       // A read ahead fails while nobody awaits it yet (the consumer is busy delivering): mark it
@@ -136,10 +226,10 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
         const page = client.send(
           new QueryCommand({
             TableName: tableName,
-            KeyConditionExpression: `${partitionKey} = :room`,
+            KeyConditionExpression: `${partitionKey} = :channel`,
             FilterExpression: `${ttlAttribute} > :now`,
             ProjectionExpression: 'connectionId, connectedAt',
-            ExpressionAttributeValues: { ':room': roomKey(room), ':now': nowSeconds },
+            ExpressionAttributeValues: { ':channel': channelKey(channel), ':now': nowSeconds },
             ExclusiveStartKey: startKey,
             Limit: MEMBERS_PAGE_SIZE,
           }),

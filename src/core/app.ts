@@ -1,11 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import { ConnectionGoneError, InvalidMessageError } from './errors.js';
-import { type FanoutResult, fanOut } from './fanout.js';
+import { assertChannelName, DEFAULT_CHANNEL, type Namespaces, personalChannel } from './channels.js';
+import {
+  type ClientRequestDeps,
+  expiresAtFor,
+  handleClientFrame,
+  type MessageContext,
+  type MessageOutcome,
+  reply,
+} from './client-requests.js';
+import { InvalidMessageError } from './errors.js';
+import type { Identity } from './identity.js';
 import type { Clock, ConnectionStore, Logger, Sender } from './ports.js';
-import { errorFrame, type MessageFrame, parseClientFrame } from './protocol.js';
+import { errorFrame, parseFrame, readEnvelope } from './protocol.js';
+import { deliverPublication, type PublishResult, preparePublication } from './publishing.js';
 
-/** Every connection joins this room until rooms can be chosen. */
-export const DEFAULT_ROOM = 'default';
+export {
+  CONNECTION_TTL_SECONDS,
+  expiresAtFor,
+  type MessageContext,
+  type MessageOutcome,
+} from './client-requests.js';
+export { API_GATEWAY_MAX_MESSAGE_BYTES, type PublishResult } from './publishing.js';
 
 /** What connect and disconnect need: the store only, so their Lambda bundles carry no sender. */
 export interface ConnectionsDeps {
@@ -16,8 +30,12 @@ export interface ConnectionsDeps {
 export interface RelayDeps extends ConnectionsDeps {
   sender: Sender;
   logger: Logger;
-  /** Deliveries in flight per broadcast. */
+  /** Deliveries in flight per fan-out. */
   fanoutConcurrency?: number;
+  /** Namespace options (NAMESPACES); undeclared namespaces get DEFAULT_NAMESPACE_OPTIONS. */
+  namespaces?: Namespaces;
+  /** Subscriptions per connection, the automatic ones included (MAX_SUBSCRIPTIONS). */
+  maxSubscriptions?: number;
 }
 
 export interface ConnectInput {
@@ -25,10 +43,8 @@ export interface ConnectInput {
   sourceIp: string;
   /** When the gateway accepted the connection (epoch ms); now when unknown. */
   connectedAt?: number;
+  identity: Identity;
 }
-
-/** What happened to one client frame. */
-export type MessageOutcome = { kind: 'broadcast'; result: FanoutResult } | { kind: 'rejected'; code: string };
 
 /** The connection lifecycle: $connect and $disconnect. */
 export interface Connections {
@@ -38,28 +54,37 @@ export interface Connections {
 
 /** The relay's use cases, independent of AWS and of the transport. */
 export interface Relay extends Connections {
-  /** Handles one raw client frame: broadcast it, or send the sender an error frame. */
-  message(connectionId: string, body: string | undefined | null): Promise<MessageOutcome>;
-  /** Server-side publish to the default room. */
-  publish(data: unknown): Promise<FanoutResult>;
+  /** Handles one raw client frame: carry it out, or send the sender one error frame. */
+  message(context: MessageContext, body: string | undefined | null): Promise<MessageOutcome>;
+  /** Server API publish (`from` and `user` null); throws InvalidMessageError (invalid_channel, message_too_large). */
+  publish(channel: string, data: unknown): Promise<PublishResult>;
+  /** Closes a connection at the gateway; throws ConnectionGoneError when it is unknown there. */
+  closeConnection(connectionId: string): Promise<void>;
 }
 
-/** API Gateway closes a connection after 2 hours; keep the record a little longer than that. */
-const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
-/** Deliveries in flight per broadcast unless configured (FANOUT_CONCURRENCY). */
+/** Deliveries in flight per fan-out unless configured (FANOUT_CONCURRENCY). */
 export const DEFAULT_FANOUT_CONCURRENCY = 64;
-/**
- * API Gateway's WebSocket message payload quota (128 KB): PostToConnection refuses larger data,
- * and the local emulator enforces the same number on incoming messages.
- */
-export const API_GATEWAY_MAX_MESSAGE_BYTES = 128 * 1024;
+/** Subscriptions per connection unless configured (MAX_SUBSCRIPTIONS). */
+export const DEFAULT_MAX_SUBSCRIPTIONS = 100;
 
-/** Records and forgets connections; every connection joins the default room. */
+/**
+ * Records and forgets connections. Every connection joins the default channel, and an
+ * authenticated one its personal channel, so the server can reach every connection of a user.
+ */
 export function createConnections({ store, clock }: ConnectionsDeps): Connections {
   return {
-    async connect({ connectionId, sourceIp, connectedAt = clock.now() }) {
-      const expiresAt = Math.floor(connectedAt / 1000) + CONNECTION_TTL_SECONDS;
-      await store.add({ connectionId, connectedAt, sourceIp, expiresAt }, DEFAULT_ROOM);
+    async connect({ connectionId, sourceIp, connectedAt = clock.now(), identity }) {
+      const own = identity.userId === null ? undefined : personalChannel(identity.userId);
+      const channels = own === undefined ? [DEFAULT_CHANNEL] : [DEFAULT_CHANNEL, own];
+      const record = {
+        connectionId,
+        connectedAt,
+        sourceIp,
+        userId: identity.userId,
+        info: identity.info,
+        expiresAt: expiresAtFor(connectedAt),
+      };
+      await store.add(record, channels);
     },
 
     async disconnect(connectionId) {
@@ -70,56 +95,45 @@ export function createConnections({ store, clock }: ConnectionsDeps): Connection
 
 /** Builds the relay's use cases from its ports. */
 export function createRelay(deps: RelayDeps): Relay {
-  const fanoutDeps = {
-    sender: deps.sender,
+  const requestDeps: ClientRequestDeps = {
     store: deps.store,
+    sender: deps.sender,
     logger: deps.logger,
     clock: deps.clock,
     concurrency: deps.fanoutConcurrency ?? DEFAULT_FANOUT_CONCURRENCY,
-  };
-
-  const broadcast = async (data: unknown, from: string | null): Promise<FanoutResult> => {
-    const ts = deps.clock.now();
-    const frame: MessageFrame = { type: 'message', data, from, id: randomUUID(), ts };
-    // Serialise once: the same bytes go to every recipient.
-    const payload = JSON.stringify(frame);
-    // Checked before any delivery: every PostToConnection would fail with PayloadTooLarge.
-    const bytes = Buffer.byteLength(payload);
-    if (bytes > API_GATEWAY_MAX_MESSAGE_BYTES) {
-      throw new InvalidMessageError(
-        'message_too_large',
-        `the message frame would be ${bytes} bytes; the limit is ${API_GATEWAY_MAX_MESSAGE_BYTES}`,
-      );
-    }
-    return fanOut(DEFAULT_ROOM, deps.store.members(DEFAULT_ROOM), payload, fanoutDeps);
-  };
-
-  const replyWithError = async (connectionId: string, error: InvalidMessageError): Promise<void> => {
-    try {
-      await deps.sender.send(connectionId, errorFrame(error));
-    } catch (sendError) {
-      // The sender hung up right after sending: forget it, as a broadcast would.
-      if (!(sendError instanceof ConnectionGoneError)) throw sendError;
-      await deps.store.remove(connectionId);
-    }
+    namespaces: deps.namespaces ?? {},
+    maxSubscriptions: deps.maxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS,
   };
 
   return {
     ...createConnections(deps),
 
-    async message(connectionId, body) {
+    async message(context, body) {
+      // Known once the frame is an object with a valid id: every reply after that carries it.
+      let id: string | undefined;
       try {
-        const frame = parseClientFrame(body);
-        return { kind: 'broadcast', result: await broadcast(frame.data, connectionId) };
+        const envelope = readEnvelope(body);
+        id = envelope.id;
+        return await handleClientFrame(requestDeps, context, parseFrame(envelope));
       } catch (error) {
         if (!(error instanceof InvalidMessageError)) throw error;
-        await replyWithError(connectionId, error);
+        await reply(requestDeps, context.connectionId, errorFrame(error, id));
         return { kind: 'rejected', code: error.code };
       }
     },
 
-    publish(data) {
-      return broadcast(data, null);
+    async publish(channel, data) {
+      const publication = preparePublication(
+        assertChannelName(channel),
+        data,
+        { from: null, user: null },
+        deps.clock.now(),
+      );
+      return deliverPublication(publication, requestDeps);
+    },
+
+    closeConnection(connectionId) {
+      return deps.sender.close(connectionId);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { ConnectionGoneError } from './errors.js';
 import type { Clock, ConnectionStore, Logger, Member, Sender } from './ports.js';
 
-/** How a broadcast went; `delivered + gone + failed` is the number of recipients tried. */
+/** How a fan-out went; `delivered + gone + failed` is the number of recipients tried. */
 export interface FanoutResult {
   delivered: number;
   gone: number;
@@ -25,13 +25,14 @@ export interface FanoutDeps {
 export const CONNECT_GRACE_MS = 30_000;
 
 /**
- * Sends `payload` to every member of `room` yielded by `recipients`, at most `concurrency` at a
+ * Sends `payload` to every member of `channel` yielded by `recipients`, at most `concurrency` at a
  * time. Pages are consumed as they arrive, so delivery starts before the last page is read.
- * Gone connections are pruned from the store (unless still connecting); other failures are
+ * Gone connections are pruned from the store, every membership they list and this channel's
+ * (unless still connecting); other failures are
  * logged and skipped.
  */
 export async function fanOut(
-  room: string,
+  channel: string,
   recipients: AsyncIterable<Member[]>,
   payload: string,
   deps: FanoutDeps,
@@ -45,7 +46,7 @@ export async function fanOut(
     } catch (error) {
       if (error instanceof ConnectionGoneError) {
         result.gone++;
-        if (deps.clock.now() - connectedAt >= CONNECT_GRACE_MS) await prune(connectionId, room, deps);
+        if (deps.clock.now() - connectedAt >= CONNECT_GRACE_MS) await prune(connectionId, channel, deps);
       } else {
         result.failed++;
         deps.logger.warn('delivery failed', { connectionId, error });
@@ -83,9 +84,10 @@ export async function fanOut(
   return result;
 }
 
-async function prune(connectionId: string, room: string, deps: FanoutDeps): Promise<void> {
+async function prune(connectionId: string, channel: string, deps: FanoutDeps): Promise<void> {
   try {
-    await deps.store.remove(connectionId, [room]);
+    // The channel too: a membership can outlive the record that lists it.
+    await deps.store.remove(connectionId, [channel]);
   } catch (error) {
     // TTL removes it eventually; a failed prune must not fail the broadcast.
     deps.logger.warn('could not prune gone connection', { connectionId, error });

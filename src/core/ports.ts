@@ -1,30 +1,57 @@
-/** A connection as the relay records it. Times are epoch milliseconds. */
-export interface ConnectionRecord {
+/**
+ * A connection's membership of one channel, as subscribe writes it: who it is (presence, issue 12,
+ * lists members from these) and when it lapses. Times are epoch milliseconds.
+ */
+export interface Subscriber {
   connectionId: string;
   connectedAt: number;
-  sourceIp: string;
-  /** Epoch seconds after which the record is stale (DynamoDB TTL deletes it, late). */
+  /** The token's `sub`; null for anonymous connections. */
+  userId: string | null;
+  info: Record<string, unknown> | null;
+  /** Epoch seconds after which the item is stale (DynamoDB TTL deletes it, late). */
   expiresAt: number;
 }
 
-/** A room member as a broadcast sees it. */
+/** A connection as the relay records it at $connect. */
+export interface ConnectionRecord extends Subscriber {
+  sourceIp: string;
+}
+
+/** A channel member as a fan-out sees it. */
 export interface Member {
   connectionId: string;
   /** Epoch ms; a connection younger than its $connect may not be reachable yet. */
   connectedAt: number;
 }
 
-/** Where connections and room memberships live. */
+/**
+ * How a subscribe went: `added` (new), `existing` (already subscribed; the membership is written
+ * again all the same), `limit` (the connection holds the maximum already), `gone` (no record:
+ * $disconnect ran first, or $connect never finished).
+ */
+export type SubscribeResult = 'added' | 'existing' | 'limit' | 'gone';
+
+/**
+ * Where connections and channel memberships live. The connection record lists its channels, so
+ * forgetting a connection forgets every membership; a channel's members are read without a scan.
+ */
 export interface ConnectionStore {
-  /** Records a connection and makes it a member of `room`. */
-  add(connection: ConnectionRecord, room: string): Promise<void>;
+  /** Records a connection subscribed to `channels` (its automatic ones: no limit applies). */
+  add(connection: ConnectionRecord, channels: readonly string[]): Promise<void>;
   /**
-   * Forgets a connection: its record and every membership it lists, plus memberships in `rooms`
-   * (a membership can outlive its record when a $connect failed halfway). Absent ids are fine.
+   * Subscribes a recorded connection to `channel` unless it already holds `maxSubscriptions`
+   * others; atomic per connection, so concurrent subscribes cannot pass the limit together.
    */
-  remove(connectionId: string, rooms?: string[]): Promise<void>;
-  /** Live (unexpired) members of `room`, page by page so delivery can start early. */
-  members(room: string): AsyncIterable<Member[]>;
+  subscribe(subscriber: Subscriber, channel: string, maxSubscriptions: number): Promise<SubscribeResult>;
+  /** Ends a membership; a channel never subscribed, or an unknown connection, is fine. */
+  unsubscribe(connectionId: string, channel: string): Promise<void>;
+  /**
+   * Forgets a connection: its record and every membership it lists, plus memberships in
+   * `channels` (a membership can outlive its record when a $connect failed halfway). Absent ids are fine.
+   */
+  remove(connectionId: string, channels?: readonly string[]): Promise<void>;
+  /** Live (unexpired) members of `channel`, page by page so delivery can start early. */
+  members(channel: string): AsyncIterable<Member[]>;
 }
 
 /** Delivers one text frame to one connection; throws ConnectionGoneError when it is gone. */

@@ -5,37 +5,67 @@ import {
   type Logger,
   type Member,
   type Sender,
+  type SubscribeResult,
+  type Subscriber,
 } from '../../src/core/index.js';
 
-/** An in-memory ConnectionStore that pages like DynamoDB does. */
+/** An in-memory ConnectionStore that pages like DynamoDB does and keeps the same rules. */
 export class FakeStore implements ConnectionStore {
-  readonly connections = new Map<string, ConnectionRecord>();
-  readonly rooms = new Map<string, Set<string>>();
+  /** Connection records, with the channels each lists (as the table's record does). */
+  readonly connections = new Map<string, ConnectionRecord & { channels: Set<string> }>();
+  /** Channel → connection id → its membership. */
+  readonly channels = new Map<string, Map<string, Subscriber>>();
   constructor(
     private readonly pageSize = 2,
     private readonly nowSeconds = () => Math.floor(Date.now() / 1000),
   ) {}
 
-  async add(connection: ConnectionRecord, room: string) {
-    this.connections.set(connection.connectionId, connection);
-    if (!this.rooms.has(room)) this.rooms.set(room, new Set());
-    this.rooms.get(room)!.add(connection.connectionId);
+  async add(connection: ConnectionRecord, channels: readonly string[]) {
+    this.connections.set(connection.connectionId, { ...connection, channels: new Set(channels) });
+    const { sourceIp: _, ...subscriber } = connection;
+    for (const channel of channels) this.join(subscriber, channel);
   }
 
-  readonly removed: { connectionId: string; rooms: string[] }[] = [];
+  async subscribe(subscriber: Subscriber, channel: string, maxSubscriptions: number): Promise<SubscribeResult> {
+    const record = this.connections.get(subscriber.connectionId);
+    if (!record) return 'gone';
+    const existing = record.channels.has(channel);
+    if (!existing && record.channels.size >= maxSubscriptions) return 'limit';
+    record.channels.add(channel);
+    this.join(subscriber, channel);
+    return existing ? 'existing' : 'added';
+  }
 
-  async remove(connectionId: string, rooms: string[] = []) {
-    this.removed.push({ connectionId, rooms });
+  async unsubscribe(connectionId: string, channel: string) {
+    this.channels.get(channel)?.delete(connectionId);
+    this.connections.get(connectionId)?.channels.delete(channel);
+  }
+
+  readonly removed: { connectionId: string; channels: readonly string[] }[] = [];
+
+  async remove(connectionId: string, channels: readonly string[] = []) {
+    this.removed.push({ connectionId, channels });
+    const listed = this.connections.get(connectionId)?.channels ?? [];
+    // Only what the record lists and what the caller names, as the table's store can.
+    for (const channel of new Set([...listed, ...channels])) this.channels.get(channel)?.delete(connectionId);
     this.connections.delete(connectionId);
-    for (const members of this.rooms.values()) members.delete(connectionId);
   }
 
-  async *members(room: string): AsyncIterable<Member[]> {
-    const live = [...(this.rooms.get(room) ?? [])]
-      .map((id) => this.connections.get(id))
-      .filter((record): record is ConnectionRecord => (record?.expiresAt ?? 0) > this.nowSeconds())
+  async *members(channel: string): AsyncIterable<Member[]> {
+    const live = [...(this.channels.get(channel)?.values() ?? [])]
+      .filter((membership) => membership.expiresAt > this.nowSeconds())
       .map(({ connectionId, connectedAt }) => ({ connectionId, connectedAt }));
     for (let i = 0; i < live.length; i += this.pageSize) yield live.slice(i, i + this.pageSize);
+  }
+
+  /** Connection ids subscribed to `channel`, sorted. */
+  membersOf(channel: string): string[] {
+    return [...(this.channels.get(channel)?.keys() ?? [])].sort();
+  }
+
+  private join(subscriber: Subscriber, channel: string) {
+    if (!this.channels.has(channel)) this.channels.set(channel, new Map());
+    this.channels.get(channel)!.set(subscriber.connectionId, subscriber);
   }
 }
 

@@ -1,9 +1,21 @@
-import { type AttributeValue, type DynamoDBClient, PutItemCommand, paginateScan } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  paginateScan,
+} from '@aws-sdk/client-dynamodb';
 import type { InitializeMiddleware } from '@smithy/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDynamoClient } from '../../src/aws/dynamo-client.js';
 import { createDynamoStore, MEMBERS_PAGE_SIZE, UnprocessedWritesError } from '../../src/aws/dynamo-store.js';
-import { type ConnectionStore, type Member, RelayError } from '../../src/core/index.js';
+import {
+  type ConnectionRecord,
+  type ConnectionStore,
+  type Member,
+  RelayError,
+  type Subscriber,
+} from '../../src/core/index.js';
 import type { EmbeddedDynamo } from '../../src/local/dynamodb.js';
 import { startTestDynamo } from '../helpers/dynamo.js';
 
@@ -11,6 +23,17 @@ const NOW = 1_700_000_000_000;
 const LIVE = NOW / 1000 + 3600;
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const clock = { now: () => NOW };
+
+/** A connection record as $connect writes it; anonymous unless told otherwise. */
+function record(connectionId: string, overrides: Partial<ConnectionRecord> = {}): ConnectionRecord {
+  return { connectionId, connectedAt: NOW, sourceIp: '::1', userId: null, info: null, expiresAt: LIVE, ...overrides };
+}
+
+/** The subscriber part of a record: what subscribe writes on a membership. */
+function subscriber(connectionId: string, overrides: Partial<Subscriber> = {}): Subscriber {
+  const { sourceIp: _, ...rest } = record(connectionId, overrides);
+  return rest;
+}
 
 /** Member ids, page by page. */
 async function collect(pages: AsyncIterable<Member[]>): Promise<string[][]> {
@@ -33,7 +56,7 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     documents.middlewareStack.add(fault, { step: 'initialize' });
     return createDynamoStore({ client: documents, tableName, clock });
   };
-  /** Every item of a connection, from every page of a Scan (the padded room alone fills several). */
+  /** Every item of a connection, from every page of a Scan (the padded channel alone fills several). */
   const itemsOf = async (connectionId: string) => {
     const items: Record<string, AttributeValue>[] = [];
     const pages = paginateScan(
@@ -61,10 +84,10 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     await dynamo.close();
   });
 
-  it("lists a room's members (with connectedAt) by Query; remove() deletes every item of a connection", async () => {
-    await store.add({ connectionId: 'a1', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r1');
-    await store.add({ connectionId: 'a2', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r1');
-    await store.add({ connectionId: 'b1', connectedAt: NOW, sourceIp: '1.2.3.4', expiresAt: LIVE }, 'r2');
+  it("lists a channel's members (with connectedAt) by Query; remove() deletes every item of a connection", async () => {
+    await store.add(record('a1', { sourceIp: '1.2.3.4' }), ['r1']);
+    await store.add(record('a2', { sourceIp: '1.2.3.4' }), ['r1']);
+    await store.add(record('b1', { sourceIp: '1.2.3.4' }), ['r2']);
 
     expect((await collect(store.members('r1'))).flat().sort()).toEqual(['a1', 'a2']);
     for await (const page of store.members('r2')) expect(page).toEqual([{ connectionId: 'b1', connectedAt: NOW }]);
@@ -76,11 +99,11 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
   });
 
   it('stores what $connect knows about the connection, in the attribute types the table expects', async () => {
-    await store.add({ connectionId: 'm1', connectedAt: NOW, sourceIp: '198.51.100.7', expiresAt: LIVE }, 'meta');
+    await store.add(record('m1', { sourceIp: '198.51.100.7' }), ['meta']);
 
     const items = await itemsOf('m1');
     const meta = items.find((item) => item.pk?.S === 'CONN#m1');
-    const membership = items.find((item) => item.pk?.S === 'ROOM#meta');
+    const membership = items.find((item) => item.pk?.S === 'CHAN#meta');
 
     expect(meta).toEqual({
       pk: { S: 'CONN#m1' },
@@ -89,10 +112,10 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
       sourceIp: { S: '198.51.100.7' },
       connectedAt: { N: String(NOW) },
       expiresAt: { N: String(LIVE) },
-      rooms: { SS: ['meta'] },
+      channels: { SS: ['meta'] },
     });
     expect(membership).toEqual({
-      pk: { S: 'ROOM#meta' },
+      pk: { S: 'CHAN#meta' },
       sk: { S: 'CONN#m1' },
       connectionId: { S: 'm1' },
       connectedAt: { N: String(NOW) },
@@ -100,14 +123,136 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     });
   });
 
+  it("stores a user's id and info on the record and on every membership (presence reads them)", async () => {
+    const info = { name: 'Alice', big: 2 ** 60, '': 'empty key' };
+    await store.add(record('alice1', { userId: 'alice', info }), ['default', 'user:alice']);
+    await store.subscribe(subscriber('alice1', { userId: 'alice', info }), 'chat:lobby', 100);
+
+    const items = await itemsOf('alice1');
+
+    expect(items).toHaveLength(4);
+    for (const item of items) {
+      expect(item.userId).toEqual({ S: 'alice' });
+      // JSON text: round-trips what a map attribute would not (unsafe integers, empty keys).
+      expect(JSON.parse(item.info!.S!)).toEqual(info);
+    }
+    const meta = items.find((item) => item.sk?.S === 'META')!;
+    expect(new Set(meta.channels!.SS)).toEqual(new Set(['default', 'user:alice', 'chat:lobby']));
+  });
+
+  it('subscribe lists the channel on the record and adds a membership; repeating it is fine', async () => {
+    await store.add(record('s1'), ['default']);
+
+    expect(await store.subscribe(subscriber('s1'), 'chat:a', 100)).toBe('added');
+    expect(await store.subscribe(subscriber('s1'), 'chat:a', 100)).toBe('existing');
+
+    expect((await collect(store.members('chat:a'))).flat()).toEqual(['s1']);
+    const meta = (await itemsOf('s1')).find((item) => item.sk?.S === 'META')!;
+    expect(new Set(meta.channels!.SS)).toEqual(new Set(['default', 'chat:a']));
+    expect(await itemsOf('s1')).toHaveLength(3);
+  });
+
+  it('subscribe refuses a channel beyond the limit, yet a repeated subscribe at the limit is fine', async () => {
+    await store.add(record('l1'), ['default', 'user:l1']);
+
+    expect(await store.subscribe(subscriber('l1'), 'c1', 3)).toBe('added');
+    expect(await store.subscribe(subscriber('l1'), 'c2', 3)).toBe('limit');
+    expect(await store.subscribe(subscriber('l1'), 'c1', 3)).toBe('existing');
+
+    expect((await collect(store.members('c2'))).flat()).toEqual([]);
+    expect(await itemsOf('l1')).toHaveLength(4);
+  });
+
+  it('holds the limit when many subscribes of one connection race', async () => {
+    await store.add(record('race'), ['default']);
+
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.subscribe(subscriber('race'), `race${i}`, 5)),
+    );
+
+    expect(results.filter((result) => result === 'added')).toHaveLength(4);
+    expect(results.filter((result) => result === 'limit')).toHaveLength(16);
+    const meta = (await itemsOf('race')).find((item) => item.sk?.S === 'META')!;
+    expect(meta.channels!.SS).toHaveLength(5);
+    // Exactly the listed channels have memberships.
+    const memberships = (await itemsOf('race')).filter((item) => item.sk?.S !== 'META');
+    expect(new Set(memberships.map((item) => item.pk!.S!.slice('CHAN#'.length)))).toEqual(new Set(meta.channels!.SS));
+  });
+
+  it('subscribe for a connection without a record answers gone and writes nothing', async () => {
+    expect(await store.subscribe(subscriber('ghost'), 'chat:a', 100)).toBe('gone');
+
+    expect(await itemsOf('ghost')).toEqual([]);
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'CONN#ghost' }, sk: { S: 'META' } } }),
+    );
+    expect(Item).toBeUndefined();
+  });
+
+  it('unsubscribe removes the membership and the listing; repeating it, or an unknown channel, is fine', async () => {
+    await store.add(record('x1'), ['default']);
+    await store.subscribe(subscriber('x1'), 'chat:b', 100);
+
+    await store.unsubscribe('x1', 'chat:b');
+    await store.unsubscribe('x1', 'chat:b');
+    await store.unsubscribe('x1', 'never-subscribed');
+
+    expect((await collect(store.members('chat:b'))).flat()).toEqual([]);
+    const meta = (await itemsOf('x1')).find((item) => item.sk?.S === 'META')!;
+    expect(meta.channels).toEqual({ SS: ['default'] });
+  });
+
+  it('unsubscribe of an unknown connection does not create a record', async () => {
+    await store.unsubscribe('nobody', 'chat:b');
+
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'CONN#nobody' }, sk: { S: 'META' } } }),
+    );
+    expect(Item).toBeUndefined();
+  });
+
+  it('a connection that left every channel can subscribe again (the emptied set is gone from the item)', async () => {
+    await store.add(record('e1'), ['default']);
+    await store.unsubscribe('e1', 'default');
+    const meta = (await itemsOf('e1')).find((item) => item.sk?.S === 'META')!;
+    expect(meta.channels).toBeUndefined();
+
+    expect(await store.subscribe(subscriber('e1'), 'chat:c', 1)).toBe('added');
+    expect(await store.subscribe(subscriber('e1'), 'chat:d', 1)).toBe('limit');
+  });
+
+  it('remove deletes every membership the connection subscribed to, and nothing of others', async () => {
+    await store.add(record('d1'), ['default']);
+    await store.add(record('d2'), ['default']);
+    for (const channel of ['chat:x', 'chat:y']) {
+      await store.subscribe(subscriber('d1'), channel, 100);
+      await store.subscribe(subscriber('d2'), channel, 100);
+    }
+
+    await store.remove('d1');
+
+    expect(await itemsOf('d1')).toEqual([]);
+    for (const channel of ['chat:x', 'chat:y']) expect((await collect(store.members(channel))).flat()).toEqual(['d2']);
+  });
+
+  it('ignores an expired membership added by subscribe', async () => {
+    const stale = NOW / 1000 - 1;
+    await store.add(record('t1', { expiresAt: stale }), ['default']);
+    await store.add(record('t2'), ['default']);
+    await store.subscribe(subscriber('t1', { expiresAt: stale }), 'chat:ttl', 100);
+    await store.subscribe(subscriber('t2'), 'chat:ttl', 100);
+
+    expect((await collect(store.members('chat:ttl'))).flat()).toEqual(['t2']);
+  });
+
   it('ignores expired items that TTL has not deleted yet', async () => {
-    await store.add({ connectionId: 'old', connectedAt: NOW - 1e7, sourceIp: '::1', expiresAt: NOW / 1000 - 1 }, 'ttl');
-    await store.add({ connectionId: 'new', connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'ttl');
+    await store.add(record('old', { connectedAt: NOW - 1e7, expiresAt: NOW / 1000 - 1 }), ['ttl']);
+    await store.add(record('new'), ['ttl']);
 
     expect((await collect(store.members('ttl'))).flat()).toEqual(['new']);
   });
 
-  it('pages through rooms larger than one DynamoDB page (1 MB) and yields every member once', async () => {
+  it('pages through channels larger than one DynamoDB page (1 MB) and yields every member once', async () => {
     // Pad membership items so a handful of pages is reached with few writes.
     const padding = 'x'.repeat(300_000);
     for (let i = 0; i < 8; i++) {
@@ -115,7 +260,7 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
         new PutItemCommand({
           TableName: tableName,
           Item: {
-            pk: { S: 'ROOM#big' },
+            pk: { S: 'CHAN#big' },
             sk: { S: `CONN#p${i}` },
             connectionId: { S: `p${i}` },
             expiresAt: { N: String(LIVE) },
@@ -131,13 +276,9 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     expect(pages.flat().sort()).toEqual(Array.from({ length: 8 }, (_, i) => `p${i}`));
   });
 
-  it(`yields a large room in pages of at most ${MEMBERS_PAGE_SIZE} members, each member once`, async () => {
+  it(`yields a large channel in pages of at most ${MEMBERS_PAGE_SIZE} members, each member once`, async () => {
     const count = MEMBERS_PAGE_SIZE * 2 + 10;
-    await Promise.all(
-      Array.from({ length: count }, (_, i) =>
-        store.add({ connectionId: `m${i}`, connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'crowd'),
-      ),
-    );
+    await Promise.all(Array.from({ length: count }, (_, i) => store.add(record(`m${i}`), ['crowd'])));
 
     const pages = await collect(store.members('crowd'));
 
@@ -146,11 +287,7 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
   });
 
   it('a read-ahead page that fails while the consumer delivers reaches the consumer, not the process', async () => {
-    await Promise.all(
-      Array.from({ length: MEMBERS_PAGE_SIZE + 1 }, (_, i) =>
-        store.add({ connectionId: `f${i}`, connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'flaky'),
-      ),
-    );
+    await Promise.all(Array.from({ length: MEMBERS_PAGE_SIZE + 1 }, (_, i) => store.add(record(`f${i}`), ['flaky'])));
     // DynamoDB failing on the second page only.
     let queries = 0;
     const flakyStore = faulty((next, context) => async (args) => {
@@ -190,7 +327,7 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
       return result;
     });
 
-    await throttledStore.add({ connectionId: 'u1', connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'unproc');
+    await throttledStore.add(record('u1'), ['unproc']);
 
     expect(batches).toEqual([2, 1]);
     expect(await itemsOf('u1')).toHaveLength(2);
@@ -210,9 +347,7 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
       };
     });
 
-    const adding = saturatedStore
-      .add({ connectionId: 'u2', connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'unproc')
-      .catch((error: unknown) => error);
+    const adding = saturatedStore.add(record('u2'), ['unproc']).catch((error: unknown) => error);
     await vi.runAllTimersAsync();
     const error = await adding;
 
@@ -222,13 +357,13 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     expect(batches).toBe(9);
   });
 
-  it("reads a connection's rooms with a strongly consistent GetItem before deleting", async () => {
+  it("reads a connection's channels with a strongly consistent GetItem before deleting", async () => {
     const reads: unknown[] = [];
     const recordingStore = faulty((next, context) => async (args) => {
       if (context.commandName === 'GetItemCommand') reads.push(args.input);
       return next(args);
     });
-    await store.add({ connectionId: 'c1', connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'consistent');
+    await store.add(record('c1'), ['consistent']);
 
     await recordingStore.remove('c1');
 
@@ -240,12 +375,12 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     await expect(store.remove('never-seen')).resolves.toBeUndefined();
   });
 
-  it('removes a membership that outlived its record when told the room (a $connect that failed halfway)', async () => {
+  it('removes a membership that outlived its record when told the channel (a $connect that failed halfway)', async () => {
     await client.send(
       new PutItemCommand({
         TableName: tableName,
         Item: {
-          pk: { S: 'ROOM#orphans' },
+          pk: { S: 'CHAN#orphans' },
           sk: { S: 'CONN#orphan' },
           connectionId: { S: 'orphan' },
           connectedAt: { N: '0' },
@@ -259,17 +394,13 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     expect((await collect(store.members('orphans'))).flat()).toEqual([]);
   });
 
-  it('removes a connection with more than 25 items (several BatchWrite calls)', async () => {
-    for (let i = 0; i < 30; i++) {
-      await store.add({ connectionId: 'many', connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, `room${i}`);
-    }
+  it('removes a connection with more than 25 items (several BatchWrite calls), from its record alone', async () => {
+    await store.add(record('many'), ['default']);
+    for (let i = 0; i < 30; i++) expect(await store.subscribe(subscriber('many'), `room${i}`, 100)).toBe('added');
 
-    expect(await itemsOf('many')).toHaveLength(31);
+    expect(await itemsOf('many')).toHaveLength(32);
 
-    await store.remove(
-      'many',
-      Array.from({ length: 30 }, (_, i) => `room${i}`),
-    );
+    await store.remove('many');
 
     expect(await itemsOf('many')).toEqual([]);
   });
@@ -296,7 +427,7 @@ describe('the store finds its DynamoDB as the SDK finds any endpoint', () => {
   const roundTrip = async (config: { dynamodbEndpoint?: string }, connectionId: string) => {
     const documents = createDynamoClient({ region: 'us-east-1', ...config }, LOCAL_CREDENTIALS);
     const store = createDynamoStore({ client: documents, tableName, clock });
-    await store.add({ connectionId, connectedAt: NOW, sourceIp: '::1', expiresAt: LIVE }, 'endpoints');
+    await store.add(record(connectionId), ['endpoints']);
     const members = (await collect(store.members('endpoints'))).flat();
     return members;
   };

@@ -1,3 +1,4 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TABLE_LAYOUT } from '../../src/aws/dynamo-store.js';
@@ -19,6 +20,18 @@ describe('infra/connections-table.yml', () => {
     ]);
     expect(p.GlobalSecondaryIndexes).toBeUndefined();
     expect(p.TimeToLiveSpecification).toEqual({ AttributeName: TABLE_LAYOUT.ttlAttribute, Enabled: true });
+  });
+
+  it('is never scanned: every read of the service is a GetItem or a Query on a key', async () => {
+    const root = resolve(import.meta.dirname, '../../src');
+    const files = (await readdir(root, { recursive: true })).filter((file) => file.endsWith('.ts'));
+    const scanning: string[] = [];
+    for (const file of files) {
+      if (/\bScan(Command|Input)?\b|paginateScan/.test(await readFile(resolve(root, file), 'utf8')))
+        scanning.push(file);
+    }
+    expect(files.length).toBeGreaterThan(10);
+    expect(scanning).toEqual([]);
   });
 
   it('is on-demand, recoverable, and named per stage', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, managementEndpointFor } from '../../src/aws/config.js';
-import { RelayError } from '../../src/core/index.js';
+import { DEFAULT_ANONYMOUS_CAPABILITIES, DEFAULT_NAMESPACE_OPTIONS, RelayError } from '../../src/core/index.js';
 import { websocketEvent } from '../fixtures/websocket-event.js';
 
 describe('loadConfig', () => {
@@ -35,6 +35,56 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CONNECTIONS_TABLE: 't', MANAGEMENT_SENDER: 'aws-sdk' })).toThrow(
       'MANAGEMENT_SENDER must be one of signed-http, sdk, got "aws-sdk"',
     );
+  });
+
+  it('allows 100 subscriptions per connection unless MAX_SUBSCRIPTIONS says otherwise', () => {
+    expect(loadConfig({ CONNECTIONS_TABLE: 't' }).maxSubscriptions).toBe(100);
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', MAX_SUBSCRIPTIONS: '7' }).maxSubscriptions).toBe(7);
+    for (const value of ['0', '-1', 'lots', '1.5']) {
+      expect(() => loadConfig({ CONNECTIONS_TABLE: 't', MAX_SUBSCRIPTIONS: value })).toThrow(
+        `environment variable MAX_SUBSCRIPTIONS must be a positive integer, got "${value}"`,
+      );
+    }
+  });
+
+  it('reads namespace options from NAMESPACES (none declared when unset)', () => {
+    expect(loadConfig({ CONNECTIONS_TABLE: 't' }).namespaces).toEqual({});
+    expect(loadConfig({ CONNECTIONS_TABLE: 't', NAMESPACES: '' }).namespaces).toEqual({});
+    const { namespaces } = loadConfig({
+      CONNECTIONS_TABLE: 't',
+      NAMESPACES: '{"chat":{"presence":true,"historySize":100,"historyTtlSeconds":86400}}',
+    });
+    expect(namespaces.chat).toEqual({
+      ...DEFAULT_NAMESPACE_OPTIONS,
+      presence: true,
+      historySize: 100,
+      historyTtlSeconds: 86400,
+    });
+  });
+
+  it.each([
+    ['{chat', 'environment variable NAMESPACES is not valid JSON'],
+    ['{"chat":{"presense":true}}', 'environment variable NAMESPACES namespace "chat": unknown option "presense"'],
+  ])('names NAMESPACES=%s and what is wrong with it', (value, message) => {
+    expect(() => loadConfig({ CONNECTIONS_TABLE: 't', NAMESPACES: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ CONNECTIONS_TABLE: 't', NAMESPACES: value })).toThrow(message);
+  });
+
+  it('gives anonymous connections the default channel unless ANONYMOUS_CAPABILITIES says otherwise', () => {
+    expect(loadConfig({ CONNECTIONS_TABLE: 't' }).anonymousCapabilities).toEqual(DEFAULT_ANONYMOUS_CAPABILITIES);
+    expect(
+      loadConfig({ CONNECTIONS_TABLE: 't', ANONYMOUS_CAPABILITIES: '{"public:*":["subscribe"]}' })
+        .anonymousCapabilities,
+    ).toEqual({ 'public:*': ['subscribe'] });
+  });
+
+  it.each([
+    ['not json', 'environment variable ANONYMOUS_CAPABILITIES is not valid JSON'],
+    ['["subscribe"]', 'environment variable ANONYMOUS_CAPABILITIES must be an object of channel pattern'],
+    ['{"chat:*":["shout"]}', 'environment variable ANONYMOUS_CAPABILITIES "chat:*" must list operations from'],
+  ])('names ANONYMOUS_CAPABILITIES=%s and what is wrong with it', (value, message) => {
+    expect(() => loadConfig({ CONNECTIONS_TABLE: 't', ANONYMOUS_CAPABILITIES: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ CONNECTIONS_TABLE: 't', ANONYMOUS_CAPABILITIES: value })).toThrow(message);
   });
 
   it('names its errors', () => {

@@ -42,7 +42,7 @@ describe('fanOut', () => {
     });
 
     expect(result).toEqual({ delivered: 2, gone: 1, failed: 0 });
-    expect(store.removed).toEqual([{ connectionId: 'b', rooms: ['lobby'] }]);
+    expect(store.removed).toEqual([{ connectionId: 'b', channels: ['lobby'] }]);
   });
 
   // API Gateway answers Gone until $connect returns.

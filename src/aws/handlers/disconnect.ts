@@ -1,7 +1,7 @@
 import type { Connections } from '../../core/index.js';
 import { createLambdaLogger } from '../logger.js';
 import { OK, websocketHandler } from './invocation.js';
-import { connectionsFromEnvironment } from './lifecycle.js';
+import { lifecycleFromEnvironment } from './lifecycle.js';
 
 const logger = createLambdaLogger();
 /** Built on first use, once per cold start, so a missing setting fails the first invocation loudly. */
@@ -12,7 +12,7 @@ let connections: Connections | undefined;
  * connection. API Gateway ignores the result, and may never call it (TTL cleans up then).
  */
 export const handler = websocketHandler(logger, async ({ requestContext }) => {
-  connections ??= connectionsFromEnvironment();
+  connections ??= lifecycleFromEnvironment().connections;
   await connections.disconnect(requestContext.connectionId);
   return OK;
 });
