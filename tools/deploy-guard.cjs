@@ -9,6 +9,8 @@
 /** Stages run only by `npm run dev` on a developer's machine. */
 const OPEN_STAGES = new Set(['local']);
 const MIN_PUBLISH_TOKEN_LENGTH = 16;
+/** What builds or ships the stack; `deploy function` updates a function's code and environment. */
+const GUARDED_COMMANDS = new Set(['package', 'deploy', 'deploy function']);
 /** As src/aws/auth-config.ts: HS256 keys shorter than the hash can be guessed from one token. */
 const MIN_SECRET_BYTES = 32;
 
@@ -16,13 +18,13 @@ class DeployGuard {
   constructor(serverless, options) {
     this.serverless = serverless;
     this.options = options ?? {};
-    const check = () => this.check();
-    this.hooks = {
-      'before:package:cleanup': check,
-      // `deploy --package <dir>` deploys a prebuilt artifact without packaging; `deploy function` updates one.
-      'before:deploy:deploy': check,
-      'before:deploy:function:initialize': check,
-    };
+    // `initialize` starts every command, before anything is built or sent: the guarded ones are checked then.
+    this.hooks = { initialize: () => this.checkIfGuarded() };
+  }
+
+  checkIfGuarded() {
+    const command = (this.serverless.processedInput?.commands ?? []).join(' ');
+    if (GUARDED_COMMANDS.has(command)) this.check();
   }
 
   check() {
