@@ -45,9 +45,9 @@ class DeployGuard {
   }
 }
 
-/** A value this plugin cannot read (a CloudFormation reference, a dynamic reference) is taken as set. */
+/** A value this plugin cannot read (a CloudFormation reference, a `{{resolve:...}}` dynamic reference) is taken as set. */
 const unset = (value) => value === undefined || value === null || value === '';
-const text = (value) => (typeof value === 'string' ? value : undefined);
+const text = (value) => (typeof value === 'string' && !value.startsWith('{{resolve:') ? value : undefined);
 
 function publishTokenProblems(name, env) {
   if (!('PUBLISH_TOKEN' in env)) return [];

@@ -87,6 +87,11 @@ describe('tools/deploy-guard.cjs decides on the resolved environment', () => {
     ['a JWKS over https', { JWT_JWKS_URL: 'https://issuer.example/.well-known/jwks.json', JWT_SECRET: '' }, TOKEN],
     ['anonymous connections asked for', { JWT_SECRET: '', ALLOW_ANONYMOUS: 'true' }, TOKEN],
     ['values CloudFormation fills in', { JWT_SECRET: { 'Fn::ImportValue': 'secret' } }, { Ref: 'Token' }],
+    [
+      'dynamic references',
+      { JWT_JWKS_URL: '{{resolve:ssm:/relay/jwks-url}}' },
+      '{{resolve:secretsmanager:relay:SecretString:publishToken}}',
+    ],
   ])('lets %s through', (_name, authorize, token) => {
     const check = guardFor('ci', { authorize, http: { PUBLISH_TOKEN: token } });
     expect(check).not.toThrow();
