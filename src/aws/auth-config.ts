@@ -1,4 +1,4 @@
-import { ALL_CAPABILITIES, type Capabilities, DEFAULT_ANONYMOUS_CAPABILITIES } from '../core/index.js';
+import { ALL_CAPABILITIES, type Capabilities, DEFAULT_ANONYMOUS_CAPABILITIES } from '../core/capabilities.js';
 import { booleanSetting, ConfigError, capabilities, type Env } from './env-settings.js';
 
 /** What the $connect authorizer reads from its environment, validated once per cold start. */
@@ -21,9 +21,9 @@ export interface AuthConfig {
 
 /** Reads and validates the authorizer's settings; throws ConfigError naming the first bad one. */
 export function loadAuthConfig(env: Env): AuthConfig {
-  const jwksUrl = env.JWT_JWKS_URL ? parseUrl(env.JWT_JWKS_URL) : undefined;
+  const jwksUrl = env.JWT_JWKS_URL ? parseJwksUrl(env.JWT_JWKS_URL) : undefined;
   const config: AuthConfig = {
-    jwtSecret: env.JWT_SECRET || undefined,
+    jwtSecret: env.JWT_SECRET ? checkedSecret(env.JWT_SECRET) : undefined,
     jwksUrl,
     issuer: env.JWT_ISSUER || undefined,
     audience: env.JWT_AUDIENCE || undefined,
@@ -39,10 +39,31 @@ export function loadAuthConfig(env: Env): AuthConfig {
   return config;
 }
 
-function parseUrl(raw: string): URL {
+/** HS256 keys shorter than the hash (32 bytes, RFC 7518 3.2) can be guessed offline from any one token. */
+export const MIN_SECRET_BYTES = 32;
+
+function checkedSecret(secret: string): string {
+  const bytes = Buffer.byteLength(secret);
+  if (bytes < MIN_SECRET_BYTES) {
+    throw new ConfigError(
+      `environment variable JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes (it has ${bytes}): ` +
+        'generate one with `openssl rand -base64 32`',
+    );
+  }
+  return secret;
+}
+
+/** Keys fetched over plain HTTP could be swapped on the way; only a loopback address may use it (tests, dev). */
+function parseJwksUrl(raw: string): URL {
+  let url: URL;
   try {
-    return new URL(raw);
+    url = new URL(raw);
   } catch {
     throw new ConfigError(`environment variable JWT_JWKS_URL must be a URL, got "${raw}"`);
   }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError(`environment variable JWT_JWKS_URL must be an https:// URL, got "${raw}"`);
+  }
+  return url;
 }

@@ -34,6 +34,9 @@ Options:
 
 Environment:
   DYNAMODB_ENDPOINT or AWS_ENDPOINT_URL_DYNAMODB   use that DynamoDB instead of the embedded one
+  JWT_SECRET       the authorizer accepts tokens signed with it (HS256); default: a random dev secret
+                   kept in node_modules/.cache/edge-relay (POST /dev/token and npm run token sign with it)
+  JWT_JWKS_URL     the authorizer checks tokens against this issuer's keys instead
 `;
 
 /** The flags `npm run dev` takes; parseArgs derives the types of the values from it. */

@@ -5,6 +5,8 @@ import { createRelayFactory } from '../aws/clients.js';
 import { loadConfig } from '../aws/config.js';
 import { buildHttpApi } from '../aws/http-api.js';
 import { DEV_DEFAULTS } from './dev-defaults.js';
+import { devIdentity } from './dev-identity.js';
+import type { DevTokenSigner } from './dev-tokens.js';
 import {
   createDeclaredTables,
   type EmbeddedDynamo,
@@ -53,6 +55,8 @@ export interface DevServer {
   webSocketApi: WebSocketApi;
   /** The functions the routes use, each loaded (its first sandbox warm), in serverless.yml's order. */
   functions: LoadedFunction[];
+  /** Signs tokens this server's authorizer accepts (POST /dev/token); absent for services without one. */
+  devTokens?: DevTokenSigner;
   close(): Promise<void>;
   /** A full garbage collection here and in every thread (sandboxes, DynamoDB); what is still held. */
   collectGarbage(): Promise<MemoryReport>;
@@ -96,12 +100,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     })());
 
   try {
-    const service = await loadServiceDefinition(options.configPath, {
+    const declared = await loadServiceDefinition(options.configPath, {
       stage: options.stage ?? DEV_DEFAULTS.stage,
       params: options.params,
       env,
       apiId: LOCAL_API_ID,
     });
+    const identity = devIdentity(declared.functions, env);
+    const service = { ...declared, functions: identity.functions };
 
     const externalDynamo = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT_URL_DYNAMODB;
     const embedded = externalDynamo ? undefined : await startDynamo({ path: options.dynamodbPath, memory }, closers);
@@ -185,7 +191,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         DYNAMODB_ENDPOINT: dynamodbEndpoint,
       });
       const relay = createRelayFactory(config, LOCAL_CREDENTIALS)(managementUrl);
-      const httpApi = buildHttpApi({ relay, websocketUrl: wsUrl, publishToken: config.publishToken });
+      const { signer } = identity;
+      const httpApi = buildHttpApi({
+        relay,
+        websocketUrl: wsUrl,
+        publishToken: config.publishToken,
+        // POST /dev/token: only here, never in the Lambda entry point. (Spread: the option is helper C's.)
+        ...(signer && { devTokens: (request: Parameters<DevTokenSigner['sign']>[0]) => signer.sign(request) }),
+      });
       const httpPort = await listen(httpApi, host, options.httpPort, 'HTTP_PORT or --http-port');
       closers.push(() => httpApi.close());
       httpUrl = `http://${hostForUrl(host)}:${httpPort}`;
@@ -200,6 +213,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       service,
       webSocketApi,
       functions: Object.keys(service.functions).flatMap((name) => loaded.get(name) ?? []),
+      ...(identity.signer && { devTokens: identity.signer }),
       close,
       collectGarbage,
     };

@@ -15,6 +15,11 @@ async function main(): Promise<void> {
   const { service } = server;
   console.log(`Edge Relay dev server (${service.service}, stage ${service.stage}) is ready:`);
   if (server.httpUrl) console.log(`  chat page and HTTP API  ${server.httpUrl}`);
+  if (server.httpUrl && server.devTokens) {
+    console.log(
+      `  dev tokens              POST ${server.httpUrl}/dev/token {"user":"alice"}, or npm run token -- --user alice`,
+    );
+  }
   console.log(`  WebSocket API           ${server.wsUrl}`);
   console.log(`  Management API          ${server.managementUrl}/@connections/{connectionId}`);
   const storage = options.dynamodbPath ? ` (persisted in ${options.dynamodbPath})` : ' (in memory)';

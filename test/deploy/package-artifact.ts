@@ -27,12 +27,14 @@ export function runServerlessPackage(options: {
   args?: string[];
   packageDir?: string;
   env?: Record<string, string>;
+  /** `deploy` is for checks that must stop it before it reaches AWS (it runs offline, with fake credentials). */
+  command?: 'package' | 'deploy';
 }): PackageRun {
   const serviceDir = options.serviceDir ?? ROOT;
   const packageDir = options.packageDir ?? join(serviceDir, '.serverless');
   const command = [
     join(ROOT, 'node_modules/.bin/serverless'),
-    'package',
+    options.command ?? 'package',
     '--stage',
     options.stage,
     '--region',
@@ -62,7 +64,8 @@ export function runServerlessPackage(options: {
       },
     });
     const output = `${run.stdout}${run.stderr}`;
-    if (run.status !== 0) throw new Error(`serverless package failed (${run.status}):\n${output}`);
+    if (run.status !== 0)
+      throw new Error(`serverless ${options.command ?? 'package'} failed (${run.status}):\n${output}`);
     const template = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'));
     return { output, template, packageDir, leftInTempDir: readdirSync(ownTempDir) };
   } finally {

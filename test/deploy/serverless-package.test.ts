@@ -2,6 +2,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNamespaces } from '../../src/core/channels.js';
+import { createDevTokenSigner } from '../../src/local/dev-tokens.js';
 import { readOslsConfiguration } from '../../src/local/osls-configuration.js';
 import { loadServiceDefinition } from '../../src/local/serverless-config.js';
 import { httpApiEvent, httpApiPost } from '../fixtures/http-api-event.js';
@@ -18,6 +20,7 @@ import { devView, packagedView } from './resolution-parity.js';
  * connect/disconnect carry only the store; message adds the sender (undici) and the Management API client.
  */
 const ZIP_BUDGET_BYTES: Record<string, number> = {
+  authorize: 100 * 1024,
   connect: 600 * 1024,
   disconnect: 600 * 1024,
   message: 900 * 1024,
@@ -26,7 +29,18 @@ const ZIP_BUDGET_BYTES: Record<string, number> = {
 
 const STAGE = 'ci';
 const REGION = 'eu-west-1';
-const service = await loadServiceDefinition(join(ROOT, 'serverless.yml'), { stage: STAGE, region: REGION, env: {} });
+/** A deployable stage needs a publish token and a way in (tools/deploy-guard.cjs). */
+const JWT_SECRET = 'a-deploy-test-secret-long-enough-for-hs256';
+const PUBLISH_TOKEN = 'deploy-test-publish-token';
+const PARAMS = [`publishToken=${PUBLISH_TOKEN}`, `jwtSecret=${JWT_SECRET}`];
+/** The developer's own JWT settings must not leak into either side. */
+const NO_JWT_ENV = { JWT_SECRET: '', JWT_JWKS_URL: '' };
+const service = await loadServiceDefinition(join(ROOT, 'serverless.yml'), {
+  stage: STAGE,
+  region: REGION,
+  params: PARAMS,
+  env: {},
+});
 
 let template: any;
 let output: string;
@@ -34,7 +48,12 @@ let leftInTempDir: string[];
 const folders = temporaryFolders();
 
 beforeAll(() => {
-  ({ template, output, leftInTempDir } = runServerlessPackage({ stage: STAGE, region: REGION }));
+  ({ template, output, leftInTempDir } = runServerlessPackage({
+    stage: STAGE,
+    region: REGION,
+    args: PARAMS.map((param) => `--param=${param}`),
+    env: NO_JWT_ENV,
+  }));
 }, 120_000);
 afterAll(() => folders.removeAll());
 
@@ -47,6 +66,7 @@ describe('serverless.yml resolves the same for npm run dev as for serverless pac
     const { provider } = await readOslsConfiguration(join(ROOT, 'serverless.yml'), {
       stage: STAGE,
       region: REGION,
+      params: PARAMS,
       env: {},
     });
     const logGroups = Object.values(template.Resources as Record<string, any>).filter(
@@ -113,6 +133,40 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
     }
   });
 
+  it('$connect runs the authorize function as its REQUEST authorizer, on an identity source every request has', () => {
+    const [, route] = ofType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === '$connect')!;
+    expect(route.Properties.AuthorizationType).toBe('CUSTOM');
+    const authorizer = template.Resources[route.Properties.AuthorizerId.Ref].Properties;
+    expect(authorizer.AuthorizerType).toBe('REQUEST');
+    expect(authorizer.IdentitySource).toEqual(['route.request.header.Host']);
+    expect(JSON.stringify(authorizer.AuthorizerUri)).toContain('AuthorizeLambdaFunction');
+    const [, permission] = ofType('AWS::Lambda::Permission').find(
+      ([id]) => id === 'AuthorizeLambdaPermissionWebsockets',
+    )!;
+    expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
+    // No other route is behind it: API Gateway runs authorizers on $connect only.
+    expect(ofType('AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.AuthorizerId)).toHaveLength(1);
+  });
+
+  it('the authorizer gets the JWT settings; anonymous connections are off on a deployed stage', () => {
+    const env = functionResource('authorize').Properties.Environment.Variables;
+    expect(env).toMatchObject({ JWT_SECRET, JWT_JWKS_URL: '', ALLOW_ANONYMOUS: 'false' });
+    for (const name of ['connect', 'message', 'http']) {
+      expect(functionResource(name).Properties.Environment.Variables.JWT_SECRET).toBeUndefined();
+    }
+    expect(functionResource('http').Properties.Environment.Variables.PUBLISH_TOKEN).toBe(PUBLISH_TOKEN);
+  });
+
+  it('every relay function gets custom.namespaces as NAMESPACES JSON the relay reads, and MAX_SUBSCRIPTIONS', () => {
+    for (const name of ['connect', 'disconnect', 'message', 'http']) {
+      const env = functionResource(name).Properties.Environment.Variables;
+      expect(parseNamespaces(env.NAMESPACES)).toEqual({
+        chat: { presence: true, joinLeave: true, historySize: 100, historyTtlSeconds: 86400, clientPublish: true },
+      });
+      expect(env.MAX_SUBSCRIPTIONS).toBe('100');
+    }
+  });
+
   it('the HTTP function is behind the HTTP API and knows the WebSocket and Management URLs', () => {
     const env = functionResource('http').Properties.Environment.Variables;
     expect(JSON.stringify(env.WEBSOCKET_URL)).toMatch(/wss:\/\/.*WebsocketsApi.*execute-api/);
@@ -153,7 +207,7 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
         expect(resource).not.toBe('*');
         const text = JSON.stringify(resource);
         expect(text).toMatch(
-          /ConnectionsTable|WebsocketsApi\}\/ci\/POST\/@connections\/\*|log-group:\/aws\/lambda\/edge-relay-ci-\w+:\*/,
+          /ConnectionsTable|WebsocketsApi\}\/ci\/(POST|DELETE)\/@connections\/\*|log-group:\/aws\/lambda\/edge-relay-ci-\w+:\*/,
         );
       }
     }
@@ -240,6 +294,8 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
       AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: managementProxy.url,
       MANAGEMENT_API_URL: managementProxy.url,
       WEBSOCKET_URL: 'wss://example.execute-api.eu-west-1.amazonaws.com/ci',
+      JWT_SECRET,
+      ALLOW_ANONYMOUS: 'false',
     });
     for (const [name, definition] of Object.entries(service.functions))
       handlers[name] = await loadBundledHandler(name, definition.handler, folders.make(`lambda-${name}`));
@@ -248,6 +304,24 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     await dynamoProxy?.close();
     await managementProxy?.close();
     await server?.close();
+  });
+
+  it('authorize admits a good token and refuses a bad one, from its zip, calling no AWS API', async () => {
+    const event = (token?: string) => ({
+      type: 'REQUEST',
+      methodArn: 'arn:aws:execute-api:eu-west-1:000000000000:local/ci/$connect',
+      headers: { Host: 'local' },
+      queryStringParameters: token === undefined ? {} : { token },
+      requestContext: { connectionId: 'authBundle00000=' },
+    });
+    const token = await createDevTokenSigner(JWT_SECRET).sign({ user: 'alice', info: { name: 'Alice' } });
+
+    const allowed = await recordFor('authorize', () => handlers.authorize!(event(token)));
+    expect(allowed).toMatchObject({ principalId: 'alice', context: { userId: 'alice', info: '{"name":"Alice"}' } });
+    await expect(recordFor('authorize', () => handlers.authorize!(event(`${token}x`)))).rejects.toThrow(
+      /^Unauthorized$/,
+    );
+    await expect(recordFor('authorize', () => handlers.authorize!(event()))).rejects.toThrow(/^Unauthorized$/);
   });
 
   it('connect, message, disconnect and http work end to end from the zips', async () => {
@@ -281,7 +355,7 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     // $disconnect removes bob; the HTTP API's publish then reaches alice only.
     await recordFor('disconnect', () => handlers.disconnect!(eventFor(bobId, '$disconnect', 'DISCONNECT')));
     const published = await recordFor('http', () =>
-      handlers.http!(httpApiPost('/messages', '{"data":"from http"}'), {}),
+      handlers.http!(authorized(httpApiPost('/messages', '{"data":"from http"}')), {}),
     );
     expect(published.statusCode).toBe(202);
     expect(JSON.parse(published.body)).toEqual({ delivered: 1, gone: 0, failed: 0 });
@@ -313,7 +387,9 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
 
     // A publish when one recipient is gone exercises the HTTP function's prune path too.
     await recordFor('connect', () => handlers.connect!(eventFor('ghostHttp000000=', '$connect', 'CONNECT')));
-    const withGhost = await recordFor('http', () => handlers.http!(httpApiPost('/messages', '{"data":"again"}'), {}));
+    const withGhost = await recordFor('http', () =>
+      handlers.http!(authorized(httpApiPost('/messages', '{"data":"again"}')), {}),
+    );
     expect(JSON.parse(withGhost.body)).toEqual({ delivered: 1, gone: 1, failed: 0 });
     await alice.close();
   });
@@ -325,6 +401,8 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
         calls: [...observed[name]!].sort(),
       });
     }
+    // The authorizer made none: its role has its log statement only.
+    expect(observed.authorize).toEqual(new Set());
   });
 
   it('each role writes logs to its own log group only', () => {
@@ -336,3 +414,8 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     }
   });
 });
+
+/** The server API now needs the stage's publish token. */
+function authorized<T extends { headers?: Record<string, string | undefined> }>(event: T): T {
+  return { ...event, headers: { ...event.headers, authorization: `Bearer ${PUBLISH_TOKEN}` } };
+}

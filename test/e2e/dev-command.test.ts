@@ -1,8 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEV_SECRET_FILE } from '../../src/local/dev-tokens.js';
 import { waitFor } from '../helpers/dev-command.js';
+import { startTestServer } from '../helpers/dev-server.js';
+import { connectClient } from '../helpers/ws-client.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
@@ -36,6 +41,7 @@ describe('npm run dev', () => {
     const httpUrl = /chat page and HTTP API\s+(http:\/\/\S+)/.exec(run.output())![1]!;
     const wsUrl = /WebSocket API\s+(ws:\/\/\S+)/.exec(run.output())![1]!;
 
+    expect(run.output()).toContain(`dev tokens              POST ${httpUrl}/dev/token {"user":"alice"}`);
     expect(await (await fetch(`${httpUrl}/health`)).json()).toEqual({ status: 'ok' });
     expect(await fetch(`${httpUrl}/config.json`).then((r) => r.json())).toEqual({ websocketUrl: wsUrl });
   });
@@ -88,5 +94,78 @@ describe('npm run dev', () => {
     const run = dev(['--help']);
     expect(await run.exited).toBe(0);
     expect(run.output()).toMatch(/--ws-port[\s\S]*--idle-timeout[\s\S]*--max-connection-duration/);
+  });
+});
+
+/** Runs `npm run token`'s entry point; resolves with its exit code, stdout and stderr. */
+function token(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(TSX, ['src/local/token-cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise) =>
+    child.on('exit', (code) => resolvePromise({ code, stdout, stderr })),
+  );
+}
+
+describe('npm run token', () => {
+  const noSecret = { JWT_SECRET: '' };
+
+  it('prints only a token for the dev secret, kept on disk (0600) and reused by every run and by npm run dev', async () => {
+    const first = await token(
+      ['--user', 'alice', '--info', '{"name":"Alice"}', '--channels', '{"chat:*":["subscribe"]}'],
+      noSecret,
+    );
+    const second = await token(['--user', 'bob'], noSecret);
+
+    expect([first.code, first.stderr]).toEqual([0, '']);
+    expect(first.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const file = join(ROOT, DEV_SECRET_FILE);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const key = new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+    const { payload } = await jwtVerify(first.stdout.trim(), key, { algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ sub: 'alice', info: { name: 'Alice' }, channels: { 'chat:*': ['subscribe'] } });
+    // 24 hours unless asked otherwise.
+    expect(payload.exp! - payload.iat!).toBe(24 * 3600);
+    expect((await jwtVerify(second.stdout.trim(), key)).payload.sub).toBe('bob');
+
+    // A dev server started later (another process reading the same file) accepts the CLI's token.
+    const server = await startTestServer({
+      http: false,
+      env: { ...process.env, ...noSecret, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    });
+    try {
+      const client = await connectClient(`${server.wsUrl}/?token=${first.stdout.trim()}`);
+      expect([...server.webSocketApi.connections.values()][0]!.authorizer).toMatchObject({ userId: 'alice' });
+      await client.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('signs with JWT_SECRET when it is set', async () => {
+    const secret = 'the-developers-own-secret-of-32-bytes+';
+    const run = await token(['--user', 'carol', '--expires-in', '15m'], { JWT_SECRET: secret });
+
+    const { payload } = await jwtVerify(run.stdout.trim(), new TextEncoder().encode(secret));
+    expect(payload.sub).toBe('carol');
+    expect(payload.exp! - payload.iat!).toBe(15 * 60);
+  });
+
+  it.each([
+    [[], /^error: --user is required/],
+    [['--user'], /^error: Option '--user <value>' argument missing/],
+    [['--user', 'a', '--colour', 'red'], /^error: Unknown option '--colour'/],
+    [['--user', 'a', '--channels', '{nope'], /^error: --channels must be JSON/],
+    [['--user', 'a', '--channels', '{"chat:*":["fly"]}'], /^error: "channels" "chat:\*" must list operations/],
+    [['--user', 'a', '--info', '[1]'], /^error: "info" must be a JSON object/],
+    [['--user', 'a', '--expires-in', 'soon'], /^error: --expires-in must be a span like 15m/],
+  ])('%j: one line on stderr, exit code 1', async (args, message) => {
+    const run = await token(args, noSecret);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
   });
 });
