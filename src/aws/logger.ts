@@ -1,6 +1,6 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { Logger } from '../core/index.js';
-import { ConfigError } from './config.js';
+import { ConfigError } from './env-settings.js';
 
 /**
  * Powertools for AWS Lambda's Logger: one JSON line per entry with level, timestamp, service,

@@ -90,7 +90,8 @@ describe('emulator end to end: chat through the real handlers, DynamoDB and @con
   it('a connection that vanished without $disconnect is pruned from the table by the next broadcast', async () => {
     // What a lost $disconnect leaves behind: a live-looking record with no socket.
     const expiresAt = { N: String(Math.floor(Date.now() / 1000) + 3600) };
-    const connectedAt = { N: String(Date.now()) };
+    // Connected a minute ago: past the grace in which a Gone answer may only mean $connect is still running.
+    const connectedAt = { N: String(Date.now() - 60_000) };
     const items: Record<string, AttributeValue>[] = [
       {
         pk: { S: 'CONN#ghost0000000=' },

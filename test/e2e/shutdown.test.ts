@@ -31,7 +31,7 @@ describe('stopping the dev server', () => {
           new QueryCommand({
             TableName: table,
             KeyConditionExpression: 'pk = :r',
-            ExpressionAttributeValues: { ':r': { S: 'ROOM#default' } },
+            ExpressionAttributeValues: { ':r': { S: 'CHAN#default' } },
           }),
         )
       ).Items ?? [];

@@ -27,8 +27,8 @@ export const TEST_JWT_SECRET = 'edge-relay-e2e-secret-at-least-32-bytes-long';
  * The dev server (stage `local`, so anonymous connections are allowed) accepting tokens signed
  * with TEST_JWT_SECRET; `env` adds settings such as MAX_SUBSCRIPTIONS.
  */
-export function startChannelServer(env: Record<string, string> = {}): Promise<DevServer> {
-  return startTestServer({ env: { ...process.env, JWT_SECRET: TEST_JWT_SECRET, ...env } });
+export function startChannelServer(env: Record<string, string> = {}, params: string[] = []): Promise<DevServer> {
+  return startTestServer({ env: { ...process.env, JWT_SECRET: TEST_JWT_SECRET, ...env }, params });
 }
 
 export interface TokenClaims {

@@ -1,9 +1,9 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { type IdentityContext, identityContext } from '../../core/identity.js';
 import { loadAuthConfig } from '../auth-config.js';
 import { createConnectionIdentifier, type IdentifyConnection } from '../jwt-identity.js';
 import { TokenRejectedError } from '../jwt-verifier.js';
+import { createLambdaLogger } from '../logger.js';
 
 /** The REQUEST authorizer event API Gateway sends for a WebSocket $connect (the parts read here). */
 export interface ConnectAuthorizerEvent {
@@ -25,9 +25,7 @@ export interface ConnectAuthorizerResult {
   context: IdentityContext;
 }
 
-// createLambdaLogger's settings, built here: logger.ts reaches config.ts and, through partitions.ts, the
-// SDK's endpoint tables (~90 KB minified), none of which an authorizer uses.
-const logger = new Logger({ serviceName: 'edge-relay' });
+const logger = createLambdaLogger();
 /** Built on first use, once per cold start (the JWKS cache lives in it); a bad setting fails every call loudly. */
 let identify: IdentifyConnection | undefined;
 
