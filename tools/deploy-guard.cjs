@@ -1,13 +1,11 @@
 'use strict';
-// Serverless Framework (osls v3) plugin: secure by default. A stage other than `local` is not
-// packaged or deployed when its server API would be open to anyone (no PUBLISH_TOKEN: anyone who
+// Serverless Framework (osls v3) plugin: secure by default. No stage (`local` included: its
+// params open it for `npm run dev`, which loads no plugins) is packaged or deployed when its server API would be open to anyone (no PUBLISH_TOKEN: anyone who
 // finds the URL could publish to every connection) or when its $connect authorizer would let no
 // one in (no JWT key and no anonymous connections) or fail on every handshake (a short secret, a
-// key set over plain HTTP). It reads the functions' resolved environment, so it checks what would
+// key set over plain HTTP or without an issuer). It reads the functions' resolved environment, so it checks what would
 // be deployed, however the values got there (params, env, files). `npm run dev` loads no plugins.
 
-/** Stages run only by `npm run dev` on a developer's machine. */
-const OPEN_STAGES = new Set(['local']);
 const MIN_PUBLISH_TOKEN_LENGTH = 16;
 /** What builds or ships the stack; `deploy function` updates a function's code and environment. */
 const GUARDED_COMMANDS = new Set(['package', 'deploy', 'deploy function']);
@@ -30,7 +28,6 @@ class DeployGuard {
   check() {
     const service = this.serverless.service;
     const stage = this.options.stage ?? service.provider.stage;
-    if (OPEN_STAGES.has(stage)) return;
     const problems = [];
     for (const name of service.getAllFunctions()) {
       const env = { ...service.provider.environment, ...service.getFunction(name).environment };
@@ -58,9 +55,10 @@ function publishTokenProblems(name, env) {
         'connection. Give one: --param="publishToken=$(openssl rand -hex 32)"',
     ];
   }
-  if (text(token) !== undefined && token.length < MIN_PUBLISH_TOKEN_LENGTH) {
+  if (text(token) !== undefined && token.trim().length < MIN_PUBLISH_TOKEN_LENGTH) {
     return [
-      `publishToken has ${token.length} characters; use at least ${MIN_PUBLISH_TOKEN_LENGTH} (openssl rand -hex 32)`,
+      `publishToken has ${token.trim().length} characters (spaces aside); use at least ${MIN_PUBLISH_TOKEN_LENGTH} ` +
+        '(openssl rand -hex 32)',
     ];
   }
   return [];
@@ -79,6 +77,12 @@ function authorizerProblems(name, env) {
   const jwksUrl = text(env.JWT_JWKS_URL);
   if (jwksUrl && !/^https:\/\//i.test(jwksUrl)) {
     problems.push(`the JWKS URL of function "${name}" must be https:// (got "${jwksUrl}")`);
+  }
+  if (jwksUrl && unset(env.JWT_ISSUER)) {
+    problems.push(
+      `the authorizer "${name}" checks a JWKS without an issuer: tokens from any app of that key set would pass. ` +
+        'Give --param="jwtIssuer=https://<issuer>/" (and jwtAudience)',
+    );
   }
   const anonymous = /^true$/i.test(String(env.ALLOW_ANONYMOUS ?? ''));
   if (unset(env.JWT_SECRET) && unset(env.JWT_JWKS_URL) && !anonymous) {

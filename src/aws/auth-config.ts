@@ -31,6 +31,10 @@ export function loadAuthConfig(env: Env): AuthConfig {
     defaultCapabilities: capabilities(env, 'DEFAULT_CAPABILITIES', ALL_CAPABILITIES),
     anonymousCapabilities: capabilities(env, 'ANONYMOUS_CAPABILITIES', DEFAULT_ANONYMOUS_CAPABILITIES),
   };
+  // A key set signs tokens for every app of its tenant or user pool: only the issuer's are ours.
+  if (config.jwksUrl && !config.issuer) {
+    throw new ConfigError('JWT_JWKS_URL needs JWT_ISSUER: without it, tokens issued for other apps would pass');
+  }
   if (!config.jwtSecret && !config.jwksUrl && !config.allowAnonymous) {
     throw new ConfigError(
       'no one could connect: set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256), or ALLOW_ANONYMOUS=true',

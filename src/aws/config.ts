@@ -2,6 +2,7 @@ import {
   type Capabilities,
   DEFAULT_ANONYMOUS_CAPABILITIES,
   DEFAULT_FANOUT_CONCURRENCY,
+  DEFAULT_MAX_SUBSCRIPTIONS,
   type Namespaces,
   parseNamespaces,
 } from '../core/index.js';
@@ -36,9 +37,6 @@ export interface RelayConfig {
   /** What connections without an authorizer context may do (ANONYMOUS_CAPABILITIES, JSON). */
   anonymousCapabilities: Capabilities;
 }
-
-/** Subscriptions per connection unless configured. */
-export const DEFAULT_MAX_SUBSCRIPTIONS = 100;
 
 /** Reads and validates the environment; throws ConfigError naming the first bad setting. */
 export function loadConfig(env: Env): RelayConfig {

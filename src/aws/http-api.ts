@@ -14,8 +14,8 @@ import {
   DEFAULT_CHANNEL,
   type FanoutResult,
   InvalidMessageError,
-  MAX_INFO_BYTES,
   parseCapabilities,
+  parseInfo,
   personalChannel,
 } from '../core/index.js';
 import { codeFor, ErrorBody, httpErrorFor, USAGE } from './http-errors.js';
@@ -73,7 +73,8 @@ const PUBLISH_RESPONSES = {
 const MAX_PARAM_LENGTH = 1024;
 
 const DEV_TOKEN_BODY = Type.Object({
-  user: Type.String({ minLength: 1, maxLength: 128 }),
+  // 123: `user:` + the id must fit a channel name (128).
+  user: Type.String({ minLength: 1, maxLength: 123 }),
   info: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   channels: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
@@ -221,8 +222,10 @@ function checkDevTokenRequest(body: Static<typeof DEV_TOKEN_BODY>): DevTokenRequ
       `"user" must be 1-123 characters from A-Z a-z 0-9 _ - . : @ = (it names the personal channel user:<user>)`,
     );
   }
-  if (info !== undefined && Buffer.byteLength(JSON.stringify(info)) > MAX_INFO_BYTES) {
-    throw new InvalidMessageError('invalid_request', `"info" must be at most ${MAX_INFO_BYTES} bytes of JSON`);
+  try {
+    parseInfo(info);
+  } catch (error) {
+    throw new InvalidMessageError('invalid_request', `"info" ${(error as Error).message}`);
   }
   if (channels !== undefined) {
     try {

@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { type Capabilities, type Identity, MAX_INFO_BYTES, parseCapabilities } from '../core/index.js';
+import { type Capabilities, type Identity, parseCapabilities, parseInfo } from '../core/index.js';
 import type { AuthConfig } from './auth-config.js';
 import { createJwtVerifier, TokenRejectedError } from './jwt-verifier.js';
 
@@ -35,15 +35,11 @@ export function identityFromClaims(claims: JWTPayload, defaultCapabilities: Capa
 }
 
 function infoOf(info: unknown): Record<string, unknown> | null {
-  if (info === undefined || info === null) return null;
-  if (typeof info !== 'object' || Array.isArray(info)) {
-    throw new TokenRejectedError('"info" claim must be a JSON object, like {"name":"Alice"}');
+  try {
+    return parseInfo(info);
+  } catch (error) {
+    throw new TokenRejectedError(`"info" claim ${(error as Error).message}`);
   }
-  const bytes = Buffer.byteLength(JSON.stringify(info));
-  if (bytes > MAX_INFO_BYTES) {
-    throw new TokenRejectedError(`"info" claim is ${bytes} bytes as JSON; at most ${MAX_INFO_BYTES} are allowed`);
-  }
-  return info as Record<string, unknown>;
 }
 
 function capabilitiesOf(channels: unknown, defaults: Capabilities): Capabilities {

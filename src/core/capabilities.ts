@@ -50,7 +50,8 @@ export function parseCapabilities(value: unknown): Capabilities {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError('must be an object of channel pattern to operations, like {"chat:*":["subscribe"]}');
   }
-  const capabilities: Record<string, readonly Operation[]> = {};
+  // No prototype: a pattern named `__proto__` is a channel name like any other.
+  const capabilities: Record<string, readonly Operation[]> = Object.create(null);
   for (const [pattern, operations] of Object.entries(value)) {
     if (!isPattern(pattern)) {
       throw new TypeError(`"${pattern.slice(0, 64)}" is not a channel pattern: use a name, a prefix ending in *, or *`);

@@ -61,7 +61,9 @@ export function namespaceOf(channel: string): string {
 
 /** The options that apply to `channel`. */
 export function optionsFor(channel: string, namespaces: Namespaces): NamespaceOptions {
-  return namespaces[namespaceOf(channel)] ?? DEFAULT_NAMESPACE_OPTIONS;
+  // hasOwn: a namespace named `constructor` or `__proto__` must not find Object's own members.
+  const namespace = namespaceOf(channel);
+  return Object.hasOwn(namespaces, namespace) ? namespaces[namespace]! : DEFAULT_NAMESPACE_OPTIONS;
 }
 
 /**
@@ -90,7 +92,8 @@ export function parseNamespaces(json: string): Namespaces {
     throw new TypeError('is not valid JSON');
   }
   if (!isPlainObject(value)) throw new TypeError('must be a JSON object of namespace name to options');
-  const namespaces: Record<string, NamespaceOptions> = {};
+  // No prototype: a namespace named `__proto__` is a key like any other.
+  const namespaces: Record<string, NamespaceOptions> = Object.create(null);
   for (const [name, raw] of Object.entries(value)) {
     if (name !== '' && !/^[A-Za-z0-9_\-.@=]{1,127}$/.test(name)) {
       throw new TypeError(`namespace "${name}" is not a valid namespace name`);

@@ -3,6 +3,20 @@ import { type Capabilities, parseCapabilities } from './capabilities.js';
 /** The `info` claim (name, avatar) is shown to others; kept small because it rides on every message. */
 export const MAX_INFO_BYTES = 1024;
 
+/**
+ * Validates an `info` value (a token's claim, a dev token request): null or undefined is no info;
+ * anything but a JSON object, or one over MAX_INFO_BYTES, throws a TypeError saying what is wrong.
+ */
+export function parseInfo(value: unknown): Record<string, unknown> | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError('must be a JSON object, like {"name":"Alice"}');
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
+  if (bytes > MAX_INFO_BYTES) throw new TypeError(`is ${bytes} bytes as JSON; at most ${MAX_INFO_BYTES} are allowed`);
+  return value as Record<string, unknown>;
+}
+
 /** Who is behind a connection, as the $connect authorizer established it. */
 export interface Identity {
   /** The token's `sub`; null for an anonymous connection. */
@@ -51,7 +65,7 @@ export function identityFromContext(context: Record<string, unknown> | undefined
   if (typeof context?.capabilities !== 'string') return { userId: null, info: null, capabilities: anonymous };
   return {
     userId: typeof context.userId === 'string' ? context.userId : null,
-    info: typeof context.info === 'string' ? (JSON.parse(context.info) as Record<string, unknown>) : null,
+    info: typeof context.info === 'string' ? parseInfo(JSON.parse(context.info)) : null,
     capabilities: parseCapabilities(JSON.parse(context.capabilities)),
   };
 }

@@ -11,6 +11,11 @@ export interface DevIdentity {
   functions: Record<string, FunctionDefinition>;
   /** Signs tokens the authorizer accepts; absent when it checks an issuer's keys only (JWT_JWKS_URL). */
   signer?: DevTokenSigner;
+  /**
+   * The secret is the random one made for this machine, so `POST /dev/token` may hand out tokens
+   * for it. A secret the developer gave (JWT_SECRET) may be a real stage's: no HTTP route signs with it.
+   */
+  generatedSecret: boolean;
 }
 
 /**
@@ -26,7 +31,7 @@ export function devIdentity(
   root = PROJECT_ROOT,
 ): DevIdentity {
   const authorizers = Object.values(functions).filter((fn) => Object.hasOwn(fn.environment, 'JWT_SECRET'));
-  if (authorizers.length === 0) return { functions };
+  if (authorizers.length === 0) return { functions, generatedSecret: false };
   const configured = authorizers.find((fn) => fn.environment.JWT_SECRET)?.environment.JWT_SECRET;
   const usesIssuer = authorizers.some((fn) => fn.environment.JWT_JWKS_URL);
   const secret = configured ?? (usesIssuer ? undefined : devSecret(root, env));
@@ -39,5 +44,10 @@ export function devIdentity(
     ]),
   );
   for (const fn of authorizers) loadAuthConfig(withSecret[fn.name]!.environment);
-  return { functions: withSecret, ...(secret !== undefined && { signer: createDevTokenSigner(secret) }) };
+  const generatedSecret = configured === undefined && !usesIssuer && !env.JWT_SECRET;
+  return {
+    functions: withSecret,
+    generatedSecret,
+    ...(secret !== undefined && { signer: createDevTokenSigner(secret) }),
+  };
 }

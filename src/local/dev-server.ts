@@ -196,8 +196,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         relay,
         websocketUrl: wsUrl,
         publishToken: config.publishToken,
-        // POST /dev/token: only here, never in the Lambda entry point. (Spread: the option is helper C's.)
-        ...(signer && { devTokens: (request: Parameters<DevTokenSigner['sign']>[0]) => signer.sign(request) }),
+        // POST /dev/token: only here, never in the Lambda entry point, and only for the generated dev secret.
+        ...(signer &&
+          identity.generatedSecret && {
+            devTokens: (request: Parameters<DevTokenSigner['sign']>[0]) => signer.sign(request),
+          }),
       });
       const httpPort = await listen(httpApi, host, options.httpPort, 'HTTP_PORT or --http-port');
       closers.push(() => httpApi.close());

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { SignJWT } from 'jose';
 import { type Capabilities, parseCapabilities } from '../core/capabilities.js';
 import { RelayError } from '../core/errors.js';
-import { MAX_INFO_BYTES } from '../core/identity.js';
+import { parseInfo } from '../core/identity.js';
 
 /** What a dev token says: who (`sub`), what others see of them, and what they may do. */
 export interface DevTokenRequest {
@@ -40,7 +40,8 @@ export function createDevTokenSigner(secret: string): DevTokenSigner {
         throw new DevTokenError('"user" must be a string of 1 to 256 characters');
       }
       const claims: Record<string, unknown> = {};
-      if (info !== undefined) claims.info = checkedInfo(info);
+      const checkedInfoClaim = checkedInfo(info);
+      if (checkedInfoClaim !== null) claims.info = checkedInfoClaim;
       if (channels !== undefined) claims.channels = checkedChannels(channels);
       return new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -78,13 +79,12 @@ export function devSecret(root: string, env: Record<string, string | undefined> 
   return secret;
 }
 
-function checkedInfo(info: unknown): Record<string, unknown> {
-  if (typeof info !== 'object' || info === null || Array.isArray(info)) {
-    throw new DevTokenError('"info" must be a JSON object, like {"name":"Alice"}');
+function checkedInfo(info: unknown): Record<string, unknown> | null {
+  try {
+    return parseInfo(info);
+  } catch (error) {
+    throw new DevTokenError(`"info" ${(error as Error).message}`);
   }
-  const bytes = Buffer.byteLength(JSON.stringify(info));
-  if (bytes > MAX_INFO_BYTES) throw new DevTokenError(`"info" is ${bytes} bytes as JSON; at most ${MAX_INFO_BYTES}`);
-  return info as Record<string, unknown>;
 }
 
 function checkedChannels(channels: unknown): Capabilities {

@@ -58,7 +58,7 @@ describe('secure by default: the real serverless CLI refuses an open or closed s
   it('a short publish token or JWT secret is refused too', () => {
     const output = failureOf('package', ['publishToken=secret', 'jwtSecret=short']);
 
-    expect(output).toMatch(/publishToken has 6 characters; use at least 16/);
+    expect(output).toMatch(/publishToken has 6 characters \(spaces aside\); use at least 16/);
     expect(output).toMatch(/has 5 bytes; HS256 needs at least 32/);
   });
 });
@@ -84,7 +84,15 @@ const TOKEN = 'a-publish-token-long-enough';
 describe('tools/deploy-guard.cjs decides on the resolved environment', () => {
   it.each([
     ['a secret and a token', { JWT_SECRET: SECRET, ALLOW_ANONYMOUS: 'false' }, TOKEN],
-    ['a JWKS over https', { JWT_JWKS_URL: 'https://issuer.example/.well-known/jwks.json', JWT_SECRET: '' }, TOKEN],
+    [
+      'a JWKS over https with its issuer',
+      {
+        JWT_JWKS_URL: 'https://issuer.example/.well-known/jwks.json',
+        JWT_ISSUER: 'https://issuer.example/',
+        JWT_SECRET: '',
+      },
+      TOKEN,
+    ],
     ['anonymous connections asked for', { JWT_SECRET: '', ALLOW_ANONYMOUS: 'true' }, TOKEN],
     ['values CloudFormation fills in', { JWT_SECRET: { 'Fn::ImportValue': 'secret' } }, { Ref: 'Token' }],
     [
@@ -105,12 +113,25 @@ describe('tools/deploy-guard.cjs decides on the resolved environment', () => {
     expect(check).toThrow(/JWKS URL of function "authorize" must be https/);
   });
 
-  it('leaves stage local (npm run dev) open', () => {
+  it('guards stage local too: npm run dev loads no plugins, a deploy of its open params must not pass', () => {
     const check = guardFor('local', {
-      authorize: { JWT_SECRET: '', ALLOW_ANONYMOUS: 'false' },
+      authorize: { JWT_SECRET: '', ALLOW_ANONYMOUS: 'true' },
       http: { PUBLISH_TOKEN: '' },
     });
-    expect(check).not.toThrow();
+    expect(check).toThrow(/no publishToken/);
+  });
+
+  it('refuses a JWKS without an issuer', () => {
+    const check = guardFor('ci', {
+      authorize: { JWT_JWKS_URL: 'https://issuer.example/.well-known/jwks.json', JWT_ISSUER: '' },
+      http: { PUBLISH_TOKEN: TOKEN },
+    });
+    expect(check).toThrow(/JWKS without an issuer/);
+  });
+
+  it('counts a publish token of spaces as too short', () => {
+    const check = guardFor('ci', { authorize: { JWT_SECRET: SECRET }, http: { PUBLISH_TOKEN: ' '.repeat(20) } });
+    expect(check).toThrow(/publishToken has 0 characters/);
   });
 
   it('ignores services without these settings', () => {

@@ -40,7 +40,9 @@ describe('loadAuthConfig', () => {
 
   it('a JWKS on a loopback address may use http (tests, a local issuer)', () => {
     for (const host of ['127.0.0.1:8080', 'localhost', '[::1]:9000']) {
-      expect(loadAuthConfig({ JWT_JWKS_URL: `http://${host}/jwks.json` }).jwksUrl?.protocol).toBe('http:');
+      expect(loadAuthConfig({ JWT_JWKS_URL: `http://${host}/jwks.json`, JWT_ISSUER: 'local' }).jwksUrl?.protocol).toBe(
+        'http:',
+      );
     }
   });
 
@@ -50,6 +52,7 @@ describe('loadAuthConfig', () => {
     [{ JWT_SECRET: 'x'.repeat(31) }, /JWT_SECRET must be at least 32 bytes \(it has 31\): generate one with/],
     [{ JWT_JWKS_URL: 'http://issuer.example/jwks.json' }, /JWT_JWKS_URL must be an https:\/\/ URL/],
     [{ JWT_JWKS_URL: '::' }, /JWT_JWKS_URL must be a URL, got "::"/],
+    [{ JWT_JWKS_URL: 'https://issuer.example/jwks.json' }, /JWT_JWKS_URL needs JWT_ISSUER/],
     [{ JWT_SECRET: SECRET, DEFAULT_CAPABILITIES: '{"chat:*":"all"}' }, /DEFAULT_CAPABILITIES "chat:\*" must list/],
     [{ ALLOW_ANONYMOUS: 'true', ANONYMOUS_CAPABILITIES: 'nope' }, /ANONYMOUS_CAPABILITIES is not valid JSON/],
   ])('%j → ConfigError', (env, message) => {

@@ -290,6 +290,7 @@ describe('authorize: a setting that lets no one in, or is malformed, fails loudl
 });
 
 describe('authorize (RS256 / ES256 from JWT_JWKS_URL, served on 127.0.0.1)', () => {
+  const ISSUER = 'https://issuer.example/';
   let server: Server;
   let jwksUrl: string;
   let fetches = 0;
@@ -317,11 +318,12 @@ describe('authorize (RS256 / ES256 from JWT_JWKS_URL, served on 127.0.0.1)', () 
     new SignJWT({ info: { name: alg } })
       .setProtectedHeader({ alg, kid })
       .setSubject(`user-${alg}`)
+      .setIssuer(ISSUER)
       .setExpirationTime('1h')
       .sign(privateKey);
 
   it.each(['RS256', 'ES256'] as const)('a %s token signed by a key in the set is allowed', async (alg) => {
-    const handler = await coldStart({ JWT_JWKS_URL: jwksUrl });
+    const handler = await coldStart({ JWT_ISSUER: ISSUER, JWT_JWKS_URL: jwksUrl });
 
     const result = await handler(
       connectAuthorizerEvent({ token: await signed(alg, alg === 'RS256' ? 'rsa-1' : 'ec-1') }),
@@ -332,7 +334,7 @@ describe('authorize (RS256 / ES256 from JWT_JWKS_URL, served on 127.0.0.1)', () 
   });
 
   it('fetches the key set once per cold start, not once per connection', async () => {
-    const handler = await coldStart({ JWT_JWKS_URL: jwksUrl });
+    const handler = await coldStart({ JWT_ISSUER: ISSUER, JWT_JWKS_URL: jwksUrl });
     const before = fetches;
 
     for (let i = 0; i < 3; i++) await handler(connectAuthorizerEvent({ token: await signed('ES256', 'ec-1') }));
@@ -341,7 +343,7 @@ describe('authorize (RS256 / ES256 from JWT_JWKS_URL, served on 127.0.0.1)', () 
   });
 
   it('a token signed by a key outside the set is refused', async () => {
-    const handler = await coldStart({ JWT_JWKS_URL: jwksUrl });
+    const handler = await coldStart({ JWT_ISSUER: ISSUER, JWT_JWKS_URL: jwksUrl });
     const stranger = await generateKeyPair('RS256');
 
     await expect(
@@ -360,7 +362,10 @@ describe('authorize (RS256 / ES256 from JWT_JWKS_URL, served on 127.0.0.1)', () 
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(pem));
 
-    for (const env of [{ JWT_JWKS_URL: jwksUrl }, { JWT_JWKS_URL: jwksUrl, JWT_SECRET: SECRET }]) {
+    for (const env of [
+      { JWT_ISSUER: ISSUER, JWT_JWKS_URL: jwksUrl },
+      { JWT_ISSUER: ISSUER, JWT_JWKS_URL: jwksUrl, JWT_SECRET: SECRET },
+    ]) {
       const handler = await coldStart(env);
       await expect(handler(connectAuthorizerEvent({ token: forged }))).rejects.toThrow(/^Unauthorized$/);
     }
@@ -375,7 +380,7 @@ describe('authorize (RS256 / ES256 from JWT_JWKS_URL, served on 127.0.0.1)', () 
   });
 
   it('with both configured, HS256 and RS256 tokens are each checked with their own key', async () => {
-    const handler = await coldStart({ JWT_JWKS_URL: jwksUrl, JWT_SECRET: SECRET });
+    const handler = await coldStart({ JWT_ISSUER: ISSUER, JWT_JWKS_URL: jwksUrl, JWT_SECRET: SECRET });
 
     expect((await handler(connectAuthorizerEvent({ token: await hs256() }))).principalId).toBe('alice');
     expect((await handler(connectAuthorizerEvent({ token: await signed('RS256', 'rsa-1') }))).principalId).toBe(
@@ -388,7 +393,7 @@ describe('authorize (RS256 / ES256 from JWT_JWKS_URL, served on 127.0.0.1)', () 
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const handler = await coldStart({ JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` });
+    const handler = await coldStart({ JWT_ISSUER: ISSUER, JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` });
     const event = connectAuthorizerEvent({ token: await signed('RS256', 'rsa-1') });
 
     expect(await gatewayDecision(handler, event)).toMatchObject({ allowed: false, statusCode: 500 });

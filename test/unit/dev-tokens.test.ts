@@ -122,7 +122,11 @@ describe('devIdentity (npm run dev)', () => {
   });
 
   it('with only an issuer (JWT_JWKS_URL) there is no secret to add and no signer', () => {
-    const authorize = fn('authorize', { JWT_SECRET: '', JWT_JWKS_URL: 'https://issuer.example/jwks.json' });
+    const authorize = fn('authorize', {
+      JWT_SECRET: '',
+      JWT_JWKS_URL: 'https://issuer.example/jwks.json',
+      JWT_ISSUER: 'https://issuer.example/',
+    });
 
     const result = devIdentity({ authorize }, {}, freshRoot());
 
