@@ -38,7 +38,9 @@ export function grantedCalls(template: any, functionName: string, stage: string)
 function resourceKind(resource: unknown): string {
   const text = JSON.stringify(resource);
   if (text.includes('/index/')) return 'index';
-  if (text.includes('@connections')) return 'connections';
+  // The method is part of the ARN: .../${stage}/POST/@connections/* (as the recording proxy names it).
+  const connections = /\/(\w+)\/@connections\//.exec(text);
+  if (connections) return `${connections[1]} @connections`;
   if (text.includes('ConnectionsTable')) return 'table';
   return `unknown(${text})`;
 }

@@ -1,10 +1,14 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** An AWS call as IAM sees it: the action and which resource kind it touched. */
+/**
+ * An AWS call as IAM sees it: the action and which resource kind it touched. The Management API's
+ * resource names the HTTP method (`.../POST/@connections/*` delivers, `.../DELETE/...` closes), so
+ * a role can allow one without the other.
+ */
 export interface AwsCall {
   action: string;
-  resource: 'table' | 'index' | 'connections';
+  resource: 'table' | 'index' | `${string} @connections`;
 }
 
 /**
@@ -54,6 +58,8 @@ function describeCall(method: string, path: string, target: string | string[] | 
       operation === 'Query' ? (JSON.parse(body.toString() || '{}') as { IndexName?: string }).IndexName : undefined;
     return { action: `dynamodb:${operation}`, resource: indexName ? 'index' : 'table' };
   }
-  if (path.includes('/@connections/')) return { action: 'execute-api:ManageConnections', resource: 'connections' };
+  if (path.includes('/@connections/')) {
+    return { action: 'execute-api:ManageConnections', resource: `${method} @connections` };
+  }
   return { action: `unknown:${method} ${path}`, resource: 'table' };
 }

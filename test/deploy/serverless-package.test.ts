@@ -2,11 +2,13 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_CAPABILITIES } from '../../src/core/capabilities.js';
 import { parseNamespaces } from '../../src/core/channels.js';
+import { type Identity, identityContext } from '../../src/core/identity.js';
 import { createDevTokenSigner } from '../../src/local/dev-tokens.js';
 import { readOslsConfiguration } from '../../src/local/osls-configuration.js';
 import { loadServiceDefinition } from '../../src/local/serverless-config.js';
-import { httpApiEvent, httpApiPost } from '../fixtures/http-api-event.js';
+import { httpApiPost, httpApiRequest } from '../fixtures/http-api-event.js';
 import { websocketEvent } from '../fixtures/websocket-event.js';
 import { startTestServer } from '../helpers/dev-server.js';
 import { connectClient } from '../helpers/ws-client.js';
@@ -262,7 +264,7 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     connectionId: string,
     routeKey: string,
     eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT',
-    body?: string,
+    { body, authorizer }: { body?: string; authorizer?: Record<string, unknown> } = {},
   ) => {
     const base = websocketEvent();
     return websocketEvent({
@@ -275,6 +277,7 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
         apiId: 'local',
         stage: 'local',
         domainName: '127.0.0.1',
+        authorizer,
       },
       body,
     });
@@ -317,14 +320,16 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     const token = await createDevTokenSigner(JWT_SECRET).sign({ user: 'alice', info: { name: 'Alice' } });
 
     const allowed = await recordFor('authorize', () => handlers.authorize!(event(token)));
-    expect(allowed).toMatchObject({ principalId: 'alice', context: { userId: 'alice', info: '{"name":"Alice"}' } });
+    // Exactly the context the connect and message bundles are given below.
+    expect(allowed.principalId).toBe('alice');
+    expect(allowed.context).toEqual(identityContext(ALICE));
     await expect(recordFor('authorize', () => handlers.authorize!(event(`${token}x`)))).rejects.toThrow(
       /^Unauthorized$/,
     );
     await expect(recordFor('authorize', () => handlers.authorize!(event()))).rejects.toThrow(/^Unauthorized$/);
   });
 
-  it('connect, message, disconnect and http work end to end from the zips', async () => {
+  it('connect, message, disconnect and http work end to end from the zips, every use case a role allows', async () => {
     // Two real sockets through the emulator; the bundles then act on their connection ids.
     const alice = await connectClient(server.wsUrl);
     const bob = await connectClient(server.wsUrl);
@@ -334,75 +339,121 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     bob.send({ action: 'sendmessage', data: 'who' });
     const bobId = (await bob.next()).from;
     await alice.next();
+    const asAlice = { authorizer: authorizerContext(ALICE) };
+    const asBob = { authorizer: authorizerContext(BOB) };
+    const message = (connectionId: string, frame: unknown, as: { authorizer: Record<string, unknown> }) =>
+      recordFor('message', () =>
+        handlers.message!(eventFor(connectionId, '$default', 'MESSAGE', { body: JSON.stringify(frame), ...as })),
+      );
+    const http = (method: 'POST' | 'DELETE', path: string, body?: unknown) =>
+      recordFor('http', () =>
+        handlers.http!(
+          authorized(
+            body === undefined ? httpApiRequest(method, path) : httpApiPost(path, JSON.stringify({ data: body })),
+          ),
+          {},
+        ),
+      );
+    const fromAlice = { from: aliceId, user: { id: 'alice', info: { name: 'Alice' } } };
+    const fromServer = { from: null, user: null };
 
-    // $connect of a client whose socket then vanished (its $disconnect was lost).
-    const connected = await recordFor('connect', () =>
-      handlers.connect!(eventFor('ghostBundle0000=', '$connect', 'CONNECT')),
-    );
-    expect(connected).toEqual({ statusCode: 200 });
+    // $connect as the authorizer left it: alice and bob as users (default + personal channel), and a
+    // second connection of alice's whose socket then vanished (its $disconnect was lost).
+    for (const [id, as] of [
+      [aliceId, asAlice],
+      [bobId, asBob],
+      ['ghostBundle0000=', asAlice],
+    ] as const) {
+      const connected = await recordFor('connect', () => handlers.connect!(eventFor(id, '$connect', 'CONNECT', as)));
+      expect(connected).toEqual({ statusCode: 200 });
+    }
 
-    // sendmessage reaches both sockets and prunes the ghost (GoneException).
+    // subscribe: both join chat:lobby (UpdateItem on the record, PutItem the membership).
+    await message(aliceId, { action: 'subscribe', channel: 'chat:lobby', id: '1' }, asAlice);
+    expect(await alice.next()).toEqual({ type: 'subscribed', id: '1', channel: 'chat:lobby' });
+    await message(bobId, { action: 'subscribe', channel: 'chat:lobby', id: 'b1' }, asBob);
+    expect(await bob.next()).toEqual({ type: 'subscribed', id: 'b1', channel: 'chat:lobby' });
+
+    // publish: acknowledged with the message id, then the channel's members get it (a Query on its key).
+    await message(aliceId, { action: 'publish', channel: 'chat:lobby', data: 'hello lobby', id: '2' }, asAlice);
+    const ack = await alice.next();
+    expect(ack).toEqual({ type: 'ack', id: '2', channel: 'chat:lobby', messageId: expect.any(String) });
+    const inLobby = { type: 'message', channel: 'chat:lobby', id: ack.messageId, data: 'hello lobby', ...fromAlice };
+    expect(await alice.next()).toMatchObject(inLobby);
+    expect(await bob.next()).toMatchObject(inLobby);
+
+    // ping: a pong to the sender only.
+    await message(aliceId, { action: 'ping', id: '3' }, asAlice);
+    expect(await alice.next()).toEqual({ type: 'pong', id: '3' });
+
+    // sendmessage: the default channel, today's contract; it prunes the ghost (GoneException).
+    await message(aliceId, { action: 'sendmessage', data: 'from the zip' }, asAlice);
+    const inDefault = { type: 'message', channel: 'default', data: 'from the zip', ...fromAlice };
+    expect(await alice.next()).toMatchObject(inDefault);
+    expect(await bob.next()).toMatchObject(inDefault);
+
+    // Refusals: another user's personal channel, a bad frame; one error frame to the sender each.
+    await message(aliceId, { action: 'subscribe', channel: 'user:bob', id: '4' }, asAlice);
+    expect(await alice.next()).toMatchObject({ type: 'error', id: '4', code: 'forbidden' });
     await recordFor('message', () =>
-      handlers.message!(eventFor(aliceId, 'sendmessage', 'MESSAGE', '{"action":"sendmessage","data":"from the zip"}')),
+      handlers.message!(eventFor(aliceId, '$default', 'MESSAGE', { body: 'nonsense', ...asAlice })),
     );
-    expect(await alice.next()).toMatchObject({ type: 'message', data: 'from the zip', from: aliceId });
-    expect(await bob.next()).toMatchObject({ type: 'message', data: 'from the zip', from: aliceId });
-
-    // A bad frame: an error frame to the sender only.
-    await recordFor('message', () => handlers.message!(eventFor(aliceId, '$default', 'MESSAGE', 'nonsense')));
     expect(await alice.next()).toMatchObject({ type: 'error', code: 'invalid_json' });
 
-    // $disconnect removes bob; the HTTP API's publish then reaches alice only.
-    await recordFor('disconnect', () => handlers.disconnect!(eventFor(bobId, '$disconnect', 'DISCONNECT')));
-    const published = await recordFor('http', () =>
-      handlers.http!(authorized(httpApiPost('/messages', '{"data":"from http"}')), {}),
-    );
-    expect(published.statusCode).toBe(202);
-    expect(JSON.parse(published.body)).toEqual({ delivered: 1, gone: 0, failed: 0 });
-    expect(await alice.next()).toMatchObject({ data: 'from http', from: null });
+    // unsubscribe: bob leaves chat:lobby (DeleteItem the membership, UpdateItem the record) ...
+    await message(bobId, { action: 'unsubscribe', channel: 'chat:lobby', id: 'b2' }, asBob);
+    expect(await bob.next()).toEqual({ type: 'unsubscribed', id: 'b2', channel: 'chat:lobby' });
+
+    // ... so the server API's publish to chat:lobby reaches alice only.
+    const toLobby = await http('POST', '/channels/chat:lobby/messages', 'lobby from http');
+    expect([toLobby.statusCode, JSON.parse(toLobby.body)]).toEqual([
+      202,
+      { messageId: expect.any(String), delivered: 1, gone: 0, failed: 0 },
+    ]);
+    expect(await alice.next()).toMatchObject({ channel: 'chat:lobby', data: 'lobby from http', ...fromServer });
+    expect(await bob.settle(200)).toEqual([]);
+
+    // A user's personal channel, while one of the user's connections is gone: the HTTP function prunes it too.
+    await recordFor('connect', () => handlers.connect!(eventFor('ghostHttp000000=', '$connect', 'CONNECT', asAlice)));
+    const toAlice = await http('POST', '/users/alice/messages', 'to alice');
+    expect(JSON.parse(toAlice.body)).toEqual({ messageId: expect.any(String), delivered: 1, gone: 1, failed: 0 });
+    expect(await alice.next()).toMatchObject({ channel: 'user:alice', data: 'to alice', ...fromServer });
+
+    // $disconnect removes bob's items. A subscribe from his still open socket finds no record:
+    // the message function closes the connection (DeleteConnection) so its client reconnects.
+    await recordFor('disconnect', () => handlers.disconnect!(eventFor(bobId, '$disconnect', 'DISCONNECT', asBob)));
+    await message(bobId, { action: 'subscribe', channel: 'chat:lobby', id: 'b3' }, asBob);
+    expect(await bob.closed).toMatchObject({ code: 1000 });
+
+    // POST /messages keeps working: the default channel, now alice only.
+    const published = await http('POST', '/messages', 'from http');
+    expect([published.statusCode, JSON.parse(published.body)]).toEqual([
+      202,
+      { messageId: expect.any(String), delivered: 1, gone: 0, failed: 0 },
+    ]);
+    expect(await alice.next()).toMatchObject({ channel: 'default', data: 'from http', ...fromServer });
+
+    // DELETE /connections/{id} closes alice's socket; a second one finds it gone.
+    expect((await http('DELETE', `/connections/${encodeURIComponent(aliceId)}`)).statusCode).toBe(204);
+    expect(await alice.closed).toMatchObject({ code: 1000 });
+    expect((await http('DELETE', `/connections/${encodeURIComponent(aliceId)}`)).statusCode).toBe(404);
 
     // The page and its configuration are served from the HTTP bundle.
-    const page = await handlers.http!(
-      httpApiEvent({
-        rawPath: '/',
-        requestContext: {
-          ...httpApiEvent().requestContext,
-          http: { ...httpApiEvent().requestContext.http, path: '/' },
-        },
-      }),
-      {},
-    );
+    const page = await handlers.http!(httpApiRequest('GET', '/'), {});
     expect(page.body).toContain('<title>Edge Relay chat</title>');
-    const config = await handlers.http!(
-      httpApiEvent({
-        rawPath: '/config.json',
-        requestContext: {
-          ...httpApiEvent().requestContext,
-          http: { ...httpApiEvent().requestContext.http, path: '/config.json' },
-        },
-      }),
-      {},
-    );
+    const config = await handlers.http!(httpApiRequest('GET', '/config.json'), {});
     expect(JSON.parse(config.body)).toEqual({ websocketUrl: 'wss://example.execute-api.eu-west-1.amazonaws.com/ci' });
-
-    // A publish when one recipient is gone exercises the HTTP function's prune path too.
-    await recordFor('connect', () => handlers.connect!(eventFor('ghostHttp000000=', '$connect', 'CONNECT')));
-    const withGhost = await recordFor('http', () =>
-      handlers.http!(authorized(httpApiPost('/messages', '{"data":"again"}')), {}),
-    );
-    expect(JSON.parse(withGhost.body)).toEqual({ delivered: 1, gone: 1, failed: 0 });
-    await alice.close();
   });
 
   it('each role grants exactly the AWS calls its function made: nothing missing, nothing unused', () => {
-    for (const name of Object.keys(service.functions)) {
-      expect({ name, calls: grantedCalls(template, name, STAGE) }).toEqual({
-        name,
-        calls: [...observed[name]!].sort(),
-      });
-    }
-    // The authorizer made none: its role has its log statement only.
-    expect(observed.authorize).toEqual(new Set());
+    const names = Object.keys(service.functions);
+    // Every role at once, so one failure shows each role's difference.
+    const granted = Object.fromEntries(names.map((name) => [name, grantedCalls(template, name, STAGE)]));
+    const made = Object.fromEntries(names.map((name) => [name, [...(observed[name] ?? [])].sort()]));
+    expect(granted).toEqual(made);
+    // Every function was invoked; the authorizer made no call: its role has its log statement only.
+    expect(Object.keys(observed).sort()).toEqual([...names].sort());
+    expect(made.authorize).toEqual([]);
   });
 
   it('each role writes logs to its own log group only', () => {
@@ -414,6 +465,15 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     }
   });
 });
+
+/** Users as the authorizer admits them from tokens without a `channels` claim (DEFAULT_CAPABILITIES). */
+const ALICE: Identity = { userId: 'alice', info: { name: 'Alice' }, capabilities: ALL_CAPABILITIES };
+const BOB: Identity = { userId: 'bob', info: null, capabilities: ALL_CAPABILITIES };
+
+/** `requestContext.authorizer` of a user's events: the authorizer's context, and the principalId API Gateway adds. */
+function authorizerContext(identity: Identity): Record<string, unknown> {
+  return { ...identityContext(identity), principalId: identity.userId };
+}
 
 /** The server API now needs the stage's publish token. */
 function authorized<T extends { headers?: Record<string, string | undefined> }>(event: T): T {
