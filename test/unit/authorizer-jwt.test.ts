@@ -382,7 +382,8 @@ describe('authorize (RS256 / ES256 from JWT_JWKS_URL, served on 127.0.0.1)', () 
   it('with both configured, HS256 and RS256 tokens are each checked with their own key', async () => {
     const handler = await coldStart({ JWT_ISSUER: ISSUER, JWT_JWKS_URL: jwksUrl, JWT_SECRET: SECRET });
 
-    expect((await handler(connectAuthorizerEvent({ token: await hs256() }))).principalId).toBe('alice');
+    // One issuer for both: JWT_ISSUER applies to every token.
+    expect((await handler(connectAuthorizerEvent({ token: await hs256({ iss: ISSUER }) }))).principalId).toBe('alice');
     expect((await handler(connectAuthorizerEvent({ token: await signed('RS256', 'rsa-1') }))).principalId).toBe(
       'user-RS256',
     );

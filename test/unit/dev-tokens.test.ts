@@ -137,7 +137,15 @@ describe('devIdentity (npm run dev)', () => {
   it('leaves services without JWT_SECRET alone', () => {
     const functions = { connect };
 
-    expect(devIdentity(functions, {}, freshRoot())).toEqual({ functions });
+    expect(devIdentity(functions, {}, freshRoot())).toEqual({ functions, generatedSecret: false });
+  });
+
+  it('POST /dev/token signs only with the generated secret, never with one the developer gave', () => {
+    const authorize = fn('authorize', { JWT_SECRET: '', JWT_JWKS_URL: '', ALLOW_ANONYMOUS: 'true' });
+    expect(devIdentity({ authorize }, {}, freshRoot()).generatedSecret).toBe(true);
+    expect(devIdentity({ authorize }, { JWT_SECRET: 'd'.repeat(32) }, freshRoot()).generatedSecret).toBe(false);
+    const configured = fn('authorize', { JWT_SECRET: 'c'.repeat(32), JWT_JWKS_URL: '', ALLOW_ANONYMOUS: 'true' });
+    expect(devIdentity({ authorize: configured }, {}, freshRoot()).generatedSecret).toBe(false);
   });
 
   it('a bad authorizer setting stops the start with the setting named', () => {
