@@ -55,7 +55,8 @@ describe('HTTP API through the Lambda wrapper (@fastify/aws-lambda) with API Gat
   });
 
   it('POST /channels/{channel}/messages reaches the subscribers of that channel only', async () => {
-    const member = await connectClient(server.wsUrl);
+    // A user: anonymous connections may use the default channel only.
+    const member = await connectClient(`${server.wsUrl}/?token=${await server.devTokens!.sign({ user: 'member' })}`);
     member.send({ action: 'subscribe', channel: 'chat:lambda', id: 's1' });
     expect(await member.next()).toEqual({ type: 'subscribed', id: 's1', channel: 'chat:lambda' });
 
