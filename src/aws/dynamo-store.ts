@@ -152,7 +152,9 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
       try {
         // The record first, conditionally: the limit holds however many subscribes race (DynamoDB
         // evaluates one item's writes one at a time), and a gone connection is not brought back
-        // (an UpdateItem without the attribute_exists would create the record).
+        // (an UpdateItem without the attribute_exists would create the record). A $disconnect that
+        // lands between this and the PutItem below leaves one orphan membership: fan-out prunes it on
+        // Gone, TTL deletes it within hours; without transactions (dynalite has none) that is the price.
         const { Attributes } = await client.send(
           new UpdateCommand({
             TableName: tableName,
