@@ -116,8 +116,8 @@ describe('subscribe and unsubscribe', () => {
     await send(a, { action: 'subscribe', channel: 'chat:lobby', id: '2' });
 
     expect(sender.framesFor('a')).toEqual([
-      { type: 'subscribed', id: '1', channel: 'chat:lobby' },
-      { type: 'subscribed', id: '2', channel: 'chat:lobby' },
+      { type: 'subscribed', id: '1', channel: 'chat:lobby', position: { offset: 0, epoch: 'epoch-1' } },
+      { type: 'subscribed', id: '2', channel: 'chat:lobby', position: { offset: 0, epoch: 'epoch-1' } },
     ]);
     expect(store.membersOf('chat:lobby')).toEqual(['a']);
     expect(store.channels.get('chat:lobby')!.get('a')).toMatchObject({ userId: 'alice', info: { name: 'Alice' } });
@@ -145,7 +145,9 @@ describe('subscribe and unsubscribe', () => {
 
     await send(r, { action: 'subscribe', channel: 'user:rita', id: '1' });
 
-    expect(sender.framesFor('r')).toEqual([{ type: 'subscribed', id: '1', channel: 'user:rita' }]);
+    expect(sender.framesFor('r')).toEqual([
+      { type: 'subscribed', id: '1', channel: 'user:rita', position: { offset: 0, epoch: expect.any(String) } },
+    ]);
   });
 
   it('refuses a subscription beyond MAX_SUBSCRIPTIONS (the automatic ones count), yet a repeat is fine', async () => {
@@ -162,7 +164,7 @@ describe('subscribe and unsubscribe', () => {
 
     expect(sender.framesFor('a').slice(2)).toEqual([
       { type: 'error', id: 'over', code: 'too_many_subscriptions', message: expect.stringMatching(/at most 4/) },
-      { type: 'subscribed', id: 'again', channel: 'chat:2' },
+      { type: 'subscribed', id: 'again', channel: 'chat:2', position: { offset: 0, epoch: expect.any(String) } },
     ]);
     expect(store.membersOf('chat:3')).toEqual([]);
   });
@@ -219,7 +221,7 @@ describe('subscribe and unsubscribe', () => {
 
 describe('publish', () => {
   it("acknowledges once accepted, then delivers to the channel's subscribers only, the publisher included", async () => {
-    const { sender, connect, send } = setUp();
+    const { store, sender, connect, send } = setUp();
     const a = await connect('a');
     const b = await connect('b', bob);
     await connect('outsider', bob);
@@ -229,7 +231,13 @@ describe('publish', () => {
     const outcome = await send(a, { action: 'publish', channel: 'chat:lobby', data: { text: 'hi' }, id: '3' });
 
     const [ack, message] = sender.framesFor('a');
-    expect(ack).toEqual({ type: 'ack', id: '3', channel: 'chat:lobby', messageId: expect.stringMatching(UUID) });
+    expect(ack).toEqual({
+      type: 'ack',
+      id: '3',
+      channel: 'chat:lobby',
+      messageId: expect.stringMatching(UUID),
+      offset: 1,
+    });
     expect(message).toEqual({
       type: 'message',
       channel: 'chat:lobby',
@@ -238,6 +246,8 @@ describe('publish', () => {
       from: 'a',
       user: { id: 'alice', info: { name: 'Alice' } },
       ts: NOW,
+      offset: 1,
+      epoch: store.streams.get('chat:lobby')!.epoch,
     });
     // The ack went out before any delivery.
     expect(sender.sent[0]).toMatchObject({ connectionId: 'a', payload: expect.stringContaining('"ack"') });
@@ -246,7 +256,7 @@ describe('publish', () => {
     expect(outcome).toEqual({
       kind: 'published',
       channel: 'chat:lobby',
-      result: { messageId: ack.messageId, delivered: 2, gone: 0, failed: 0 },
+      result: { messageId: ack.messageId, offset: 1, delivered: 2, gone: 0, failed: 0 },
     });
   });
 
@@ -358,7 +368,7 @@ describe('sendmessage (the contract from before channels)', () => {
     expect(outcome).toEqual({
       kind: 'published',
       channel: DEFAULT_CHANNEL,
-      result: { messageId: expect.stringMatching(UUID), delivered: 3, gone: 0, failed: 0 },
+      result: { messageId: expect.stringMatching(UUID), offset: 1, delivered: 3, gone: 0, failed: 0 },
     });
     const [frame] = sender.framesFor('a');
     expect(frame).toEqual({
@@ -369,6 +379,8 @@ describe('sendmessage (the contract from before channels)', () => {
       from: 'a',
       user: { id: 'alice', info: { name: 'Alice' } },
       ts: NOW,
+      offset: 1,
+      epoch: expect.any(String),
     });
     for (const id of ['b', 'c']) expect(sender.framesFor(id)).toEqual([frame]);
   });
@@ -463,7 +475,7 @@ describe('the server API', () => {
     // The server API publishes where clients may not (clientPublish off).
     const result = await relay.publish('news:world', { headline: 'x' });
 
-    expect(result).toEqual({ messageId: expect.stringMatching(UUID), delivered: 1, gone: 0, failed: 0 });
+    expect(result).toEqual({ messageId: expect.stringMatching(UUID), offset: 1, delivered: 1, gone: 0, failed: 0 });
     expect(sender.framesFor('a')).toEqual([
       {
         type: 'message',
@@ -473,6 +485,8 @@ describe('the server API', () => {
         from: null,
         user: null,
         ts: NOW,
+        offset: 1,
+        epoch: expect.any(String),
       },
     ]);
     expect(sender.framesFor('b')).toEqual([]);
