@@ -10,6 +10,8 @@ import {
   type Identity,
   InvalidMessageError,
   type MessageContext,
+  STREAM_MIN_TTL_SECONDS,
+  streamTtlSeconds,
 } from '../../src/core/index.js';
 import { FakeSender, FakeStore, recordingLogger } from '../helpers/fakes.js';
 
@@ -320,6 +322,21 @@ describe('publish', () => {
       { type: 'error', id: 'big', code: 'message_too_large', message: expect.stringMatching(/limit is 131072/) },
     ]);
     expect(sender.framesFor('b')).toEqual([]);
+  });
+
+  it('a refused publication takes no offset; the counter lives max(historyTtlSeconds, 24 h)', async () => {
+    const { store, connect, send, relay } = setUp();
+    const a = await connect('a');
+    await send(a, { action: 'publish', channel: 'chat:gap', data: 'x'.repeat(128 * 1024) });
+
+    expect(await send(a, { action: 'publish', channel: 'chat:gap', data: 'fits' })).toMatchObject({
+      result: { offset: 1 },
+    });
+    expect(store.streams.get('chat:gap')!.expiresAt).toBe(Math.floor(NOW / 1000) + STREAM_MIN_TTL_SECONDS);
+    expect(streamTtlSeconds('chat:x', { chat: { ...DEFAULT_NAMESPACE_OPTIONS, historyTtlSeconds: 7 * 86_400 } })).toBe(
+      7 * 86_400,
+    );
+    expect((await relay.publish('news:gap', 1)).offset).toBe(1);
   });
 
   it('delivery goes on when the publisher hung up before its ack; the publisher is forgotten', async () => {
