@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
@@ -15,6 +16,7 @@ import {
   type ConnectionStore,
   type Member,
   RelayError,
+  type StreamPosition,
   type SubscribeResult,
   type Subscriber,
 } from '../core/index.js';
@@ -28,6 +30,9 @@ import { withRetries } from './retry.js';
  *                                         channels (a string set: its memberships)
  *   pk = CHAN#<channel>   sk = CONN#<id>  a membership: connectionId, connectedAt, userId, info;
  *                                         a fan-out is a Query on pk, presence (issue 12) too
+ *   pk = STREAM#<channel> sk = META       the channel's stream: offset (its last publication's),
+ *                                         epoch (random, made with the item); its own partition
+ *                                         so a fan-out's Query never reads it
  *   expiresAt (epoch seconds) is the TTL attribute on every item; userId and info (JSON text)
  *   are absent for anonymous connections
  *
@@ -82,6 +87,7 @@ export interface DynamoStoreOptions {
 export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptions): ConnectionStore {
   const connectionKey = (id: string) => `CONN#${id}`;
   const channelKey = (channel: string) => `CHAN#${channel}`;
+  const streamKey = (channel: string) => `STREAM#${channel}`;
   // Every attribute the table's schema names comes from TABLE_LAYOUT, which the table is checked against.
   const { partitionKey, sortKey, ttlAttribute } = TABLE_LAYOUT;
   const key = (pk: string, sk: string): Key => ({ [partitionKey]: pk, [sortKey]: sk });
@@ -127,7 +133,78 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
     ...subscriberAttributes(subscriber),
   });
 
+  /**
+   * Adds `by` (0 or 1) to the channel's counter in one UpdateItem: DynamoDB applies one item's
+   * updates one at a time, so concurrent publishers never share an offset. An absent item is
+   * created with a new epoch. An expired one (TTL deletes late) must count as absent, so the
+   * increment is conditional on a live item; when that fails, a second update restarts the
+   * stream, conditional on its still being expired, so of racing restarts only one makes an epoch
+   * and the others retry the increment on it.
+   */
+  const advance = async (channel: string, by: number, ttlSeconds: number): Promise<StreamPosition> => {
+    const streamItem = key(streamKey(channel), 'META');
+    const nowSeconds = Math.floor(clock.now() / 1000);
+    const expiresAt = nowSeconds + ttlSeconds;
+    const positionOf = (attributes: Record<string, unknown> | undefined): StreamPosition => ({
+      offset: Number(attributes?.offset ?? 0),
+      epoch: String(attributes?.epoch ?? ''),
+    });
+    for (;;) {
+      try {
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: streamItem,
+            UpdateExpression: `ADD #offset :by SET #epoch = if_not_exists(#epoch, :epoch), ${ttlAttribute} = :expiresAt`,
+            ConditionExpression: `attribute_not_exists(${partitionKey}) OR ${ttlAttribute} > :now`,
+            ExpressionAttributeNames: { '#offset': 'offset', '#epoch': 'epoch' },
+            ExpressionAttributeValues: {
+              ':by': by,
+              ':epoch': randomUUID(),
+              ':expiresAt': expiresAt,
+              ':now': nowSeconds,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return positionOf(Attributes);
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      try {
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: streamItem,
+            UpdateExpression: `SET #offset = :by, #epoch = :epoch, ${ttlAttribute} = :expiresAt`,
+            ConditionExpression: `${ttlAttribute} <= :now`,
+            ExpressionAttributeNames: { '#offset': 'offset', '#epoch': 'epoch' },
+            ExpressionAttributeValues: {
+              ':by': by,
+              ':epoch': randomUUID(),
+              ':expiresAt': expiresAt,
+              ':now': nowSeconds,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return positionOf(Attributes);
+      } catch (error) {
+        // Another writer restarted it first: take the next offset on its epoch.
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+  };
+
   return {
+    nextPosition(channel: string, ttlSeconds: number) {
+      return advance(channel, 1, ttlSeconds);
+    },
+
+    position(channel: string, ttlSeconds: number) {
+      return advance(channel, 0, ttlSeconds);
+    },
+
     async add(connection: ConnectionRecord, channels: readonly string[]) {
       const { sourceIp, ...subscriber } = connection;
       // One request for the record and its memberships: $connect's latency is the handshake's.

@@ -24,7 +24,7 @@ import { ignoreEmptyBody, recordMethodsByPath, requireBearer, requireJson } from
 /** What the HTTP API asks of the relay: the server-side publish and closing a connection. */
 export interface ServerRelay {
   /** Throws InvalidMessageError (invalid_channel, message_too_large). */
-  publish(channel: string, data: unknown): Promise<FanoutResult & { messageId: string }>;
+  publish(channel: string, data: unknown): Promise<FanoutResult & { messageId: string; offset: number }>;
   /** Throws ConnectionGoneError when the connection is unknown. */
   closeConnection(connectionId: string): Promise<void>;
 }
@@ -62,6 +62,7 @@ const PUBLISH_BODY = Type.Object({ data: Type.Unknown() });
 const PUBLISH_RESPONSES = {
   202: Type.Object({
     messageId: Type.String(),
+    offset: Type.Integer(),
     delivered: Type.Integer(),
     gone: Type.Integer(),
     failed: Type.Integer(),

@@ -19,7 +19,12 @@ export {
   type MessageContext,
   type MessageOutcome,
 } from './client-requests.js';
-export { API_GATEWAY_MAX_MESSAGE_BYTES, type PublishResult } from './publishing.js';
+export {
+  API_GATEWAY_MAX_MESSAGE_BYTES,
+  type PublishResult,
+  STREAM_MIN_TTL_SECONDS,
+  streamTtlSeconds,
+} from './publishing.js';
 
 /** What connect and disconnect need: the store only, so their Lambda bundles carry no sender. */
 export interface ConnectionsDeps {
@@ -123,11 +128,12 @@ export function createRelay(deps: RelayDeps): Relay {
     },
 
     async publish(channel, data) {
-      const publication = preparePublication(
+      const publication = await preparePublication(
         assertChannelName(channel),
         data,
         { from: null, user: null },
         deps.clock.now(),
+        requestDeps,
       );
       return deliverPublication(publication, requestDeps);
     },

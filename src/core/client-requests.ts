@@ -12,7 +12,7 @@ import type { FanoutDeps } from './fanout.js';
 import { type Identity, userRefOf } from './identity.js';
 import type { ConnectionStore, Sender, Subscriber } from './ports.js';
 import { ackFrame, type ClientFrame, pongFrame, subscribedFrame, unsubscribedFrame } from './protocol.js';
-import { deliverPublication, type PublishResult, preparePublication } from './publishing.js';
+import { deliverPublication, type PublishResult, preparePublication, streamTtlSeconds } from './publishing.js';
 
 /** API Gateway closes a connection after 2 hours; keep its items a little longer than that. */
 export const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
@@ -78,7 +78,8 @@ export async function handleClientFrame(
         );
       }
       if (result === 'gone') return closeUnrecorded(deps, connectionId);
-      await reply(deps, connectionId, subscribedFrame(frame.channel, frame.id));
+      const position = await deps.store.position(frame.channel, streamTtlSeconds(frame.channel, deps.namespaces));
+      await reply(deps, connectionId, subscribedFrame(frame.channel, position, frame.id));
       return { kind: 'subscribed', channel: frame.channel };
     }
 
@@ -96,15 +97,15 @@ export async function handleClientFrame(
     }
 
     case 'publish': {
-      const publication = preparePublicationFrom(deps, context, frame.channel, frame.data);
+      const publication = await preparePublicationFrom(deps, context, frame.channel, frame.data);
       // Acknowledged once accepted: the publisher need not wait for every delivery.
-      await reply(deps, connectionId, ackFrame(frame.channel, publication.messageId, frame.id));
+      await reply(deps, connectionId, ackFrame(frame.channel, publication.messageId, publication.offset, frame.id));
       return { kind: 'published', channel: frame.channel, result: await deliverPublication(publication, deps) };
     }
 
     case 'sendmessage': {
       // Today's contract: the default channel, no acknowledgement.
-      const publication = preparePublicationFrom(deps, context, DEFAULT_CHANNEL, frame.data);
+      const publication = await preparePublicationFrom(deps, context, DEFAULT_CHANNEL, frame.data);
       return { kind: 'published', channel: DEFAULT_CHANNEL, result: await deliverPublication(publication, deps) };
     }
   }
@@ -119,7 +120,7 @@ function preparePublicationFrom(deps: ClientRequestDeps, context: MessageContext
     );
   }
   const publisher = { from: context.connectionId, user: userRefOf(context.identity) };
-  return preparePublication(channel, data, publisher, deps.clock.now());
+  return preparePublication(channel, data, publisher, deps.clock.now(), deps);
 }
 
 function assertAllowed({ capabilities, userId }: Identity, channel: string, operation: Operation): void {

@@ -32,10 +32,30 @@ export interface Member {
 export type SubscribeResult = 'added' | 'existing' | 'limit' | 'gone';
 
 /**
+ * A place in a channel's stream: `offset` counts the channel's publications (0 before the first),
+ * `epoch` names the stream; a new epoch (the counter expired or was lost) restarts offsets at 1.
+ */
+export interface StreamPosition {
+  offset: number;
+  epoch: string;
+}
+
+/** Each channel's publication counter: atomic, so concurrent publishers never share an offset. */
+export interface PositionStore {
+  /** Takes the channel's next offset and keeps the stream for `ttlSeconds` more. */
+  nextPosition(channel: string, ttlSeconds: number): Promise<StreamPosition>;
+  /**
+   * The channel's last position (offset 0 when nothing was published), creating the stream when
+   * absent so that its epoch is stable from now on; keeps it for `ttlSeconds` more.
+   */
+  position(channel: string, ttlSeconds: number): Promise<StreamPosition>;
+}
+
+/**
  * Where connections and channel memberships live. The connection record lists its channels, so
  * forgetting a connection forgets every membership; a channel's members are read without a scan.
  */
-export interface ConnectionStore {
+export interface ConnectionStore extends PositionStore {
   /** Records a connection subscribed to `channels` (its automatic ones: no limit applies). */
   add(connection: ConnectionRecord, channels: readonly string[]): Promise<void>;
   /**

@@ -1,6 +1,7 @@
 import { assertChannelName } from './channels.js';
 import { InvalidMessageError } from './errors.js';
 import type { UserRef } from './identity.js';
+import type { StreamPosition } from './ports.js';
 
 /** Today's action: publish to the default channel, no acknowledgement (the contract before channels). */
 export const SEND_MESSAGE_ACTION = 'sendmessage';
@@ -36,6 +37,10 @@ export interface MessageFrame {
   from: string | null;
   user: UserRef;
   ts: number;
+  /** The publication's place in the channel's stream: one more than the previous one's. */
+  offset: number;
+  /** The stream the offset counts in; a new epoch means earlier offsets mean nothing. */
+  epoch: string;
 }
 
 /** What the sender of an unusable frame receives; `id` when the frame carried a valid one. */
@@ -133,9 +138,14 @@ function describe(value: unknown): string {
 /** `{"id": ...}` when the request had one, else nothing: replies to id-less frames carry no id. */
 const idField = (id: string | undefined) => (id === undefined ? {} : { id });
 
-/** The reply to a subscribe. */
-export function subscribedFrame(channel: string, id?: string): string {
-  return JSON.stringify({ type: 'subscribed', ...idField(id), channel });
+/** The reply to a subscribe, with the channel's last position (offset 0 when nothing was published). */
+export function subscribedFrame(channel: string, position: StreamPosition, id?: string): string {
+  return JSON.stringify({
+    type: 'subscribed',
+    ...idField(id),
+    channel,
+    position: { offset: position.offset, epoch: position.epoch },
+  });
 }
 
 /** The reply to an unsubscribe. */
@@ -144,8 +154,8 @@ export function unsubscribedFrame(channel: string, id?: string): string {
 }
 
 /** The reply to an accepted publish, sent before delivery to the subscribers. */
-export function ackFrame(channel: string, messageId: string, id?: string): string {
-  return JSON.stringify({ type: 'ack', ...idField(id), channel, messageId });
+export function ackFrame(channel: string, messageId: string, offset: number, id?: string): string {
+  return JSON.stringify({ type: 'ack', ...idField(id), channel, messageId, offset });
 }
 
 /** The reply to a ping. */
@@ -155,8 +165,8 @@ export function pongFrame(id?: string): string {
 
 /** Serialises a message frame, in the field order the protocol documents. */
 export function messageFrame(message: Omit<MessageFrame, 'type'>): string {
-  const { channel, id, data, from, user, ts } = message;
-  const frame: MessageFrame = { type: 'message', channel, id, data, from, user, ts };
+  const { channel, id, data, from, user, ts, offset, epoch } = message;
+  const frame: MessageFrame = { type: 'message', channel, id, data, from, user, ts, offset, epoch };
   return JSON.stringify(frame);
 }
 

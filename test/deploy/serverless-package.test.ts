@@ -370,15 +370,35 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
 
     // subscribe: both join chat:lobby (UpdateItem on the record, PutItem the membership).
     await message(aliceId, { action: 'subscribe', channel: 'chat:lobby', id: '1' }, asAlice);
-    expect(await alice.next()).toEqual({ type: 'subscribed', id: '1', channel: 'chat:lobby' });
+    const subscribed = await alice.next();
+    expect(subscribed).toEqual({
+      type: 'subscribed',
+      id: '1',
+      channel: 'chat:lobby',
+      position: { offset: 0, epoch: expect.any(String) },
+    });
     await message(bobId, { action: 'subscribe', channel: 'chat:lobby', id: 'b1' }, asBob);
-    expect(await bob.next()).toEqual({ type: 'subscribed', id: 'b1', channel: 'chat:lobby' });
+    expect(await bob.next()).toEqual({
+      type: 'subscribed',
+      id: 'b1',
+      channel: 'chat:lobby',
+      position: subscribed.position,
+    });
 
-    // publish: acknowledged with the message id, then the channel's members get it (a Query on its key).
+    // publish: its offset (UpdateItem on the channel's stream), acknowledged with the message id and
+    // offset, then the channel's members get it (a Query on its key).
     await message(aliceId, { action: 'publish', channel: 'chat:lobby', data: 'hello lobby', id: '2' }, asAlice);
     const ack = await alice.next();
-    expect(ack).toEqual({ type: 'ack', id: '2', channel: 'chat:lobby', messageId: expect.any(String) });
-    const inLobby = { type: 'message', channel: 'chat:lobby', id: ack.messageId, data: 'hello lobby', ...fromAlice };
+    expect(ack).toEqual({ type: 'ack', id: '2', channel: 'chat:lobby', messageId: expect.any(String), offset: 1 });
+    const inLobby = {
+      type: 'message',
+      channel: 'chat:lobby',
+      id: ack.messageId,
+      data: 'hello lobby',
+      ...fromAlice,
+      offset: 1,
+      epoch: subscribed.position.epoch,
+    };
     expect(await alice.next()).toMatchObject(inLobby);
     expect(await bob.next()).toMatchObject(inLobby);
 
@@ -408,15 +428,26 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     const toLobby = await http('POST', '/channels/chat:lobby/messages', 'lobby from http');
     expect([toLobby.statusCode, JSON.parse(toLobby.body)]).toEqual([
       202,
-      { messageId: expect.any(String), delivered: 1, gone: 0, failed: 0 },
+      { messageId: expect.any(String), offset: 2, delivered: 1, gone: 0, failed: 0 },
     ]);
-    expect(await alice.next()).toMatchObject({ channel: 'chat:lobby', data: 'lobby from http', ...fromServer });
+    expect(await alice.next()).toMatchObject({
+      channel: 'chat:lobby',
+      offset: 2,
+      data: 'lobby from http',
+      ...fromServer,
+    });
     expect(await bob.settle(200)).toEqual([]);
 
     // A user's personal channel, while one of the user's connections is gone: the HTTP function prunes it too.
     await recordFor('connect', () => handlers.connect!(eventFor('ghostHttp000000=', '$connect', 'CONNECT', asAlice)));
     const toAlice = await http('POST', '/users/alice/messages', 'to alice');
-    expect(JSON.parse(toAlice.body)).toEqual({ messageId: expect.any(String), delivered: 1, gone: 1, failed: 0 });
+    expect(JSON.parse(toAlice.body)).toEqual({
+      messageId: expect.any(String),
+      offset: expect.any(Number),
+      delivered: 1,
+      gone: 1,
+      failed: 0,
+    });
     expect(await alice.next()).toMatchObject({ channel: 'user:alice', data: 'to alice', ...fromServer });
 
     // $disconnect removes bob's items. A subscribe from his still open socket finds no record:
@@ -429,7 +460,7 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     const published = await http('POST', '/messages', 'from http');
     expect([published.statusCode, JSON.parse(published.body)]).toEqual([
       202,
-      { messageId: expect.any(String), delivered: 1, gone: 0, failed: 0 },
+      { messageId: expect.any(String), offset: expect.any(Number), delivered: 1, gone: 0, failed: 0 },
     ]);
     expect(await alice.next()).toMatchObject({ channel: 'default', data: 'from http', ...fromServer });
 

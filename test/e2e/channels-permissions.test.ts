@@ -25,6 +25,7 @@ describe('capabilities and personal channels', () => {
       type: 'subscribed',
       id: 's',
       channel,
+      position: { offset: expect.any(Number), epoch: expect.any(String) },
     });
     expect(await reader.request({ action: 'publish', channel, data: 'no', id: 'p' })).toEqual(forbidden('p'));
     expect(await reader.request({ action: 'subscribe', channel: 'news', id: 'n' })).toEqual(forbidden('n'));
@@ -59,6 +60,7 @@ describe('capabilities and personal channels', () => {
       type: 'subscribed',
       id: 'own',
       channel: `user:${alice}`,
+      position: { offset: expect.any(Number), epoch: expect.any(String) },
     });
     expect(await client.request({ action: 'subscribe', channel: `user:${bob}`, id: 'other' })).toEqual(
       forbidden('other'),

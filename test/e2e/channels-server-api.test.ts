@@ -3,7 +3,14 @@ import type { DevServer } from '../../src/local/dev-server.js';
 import { callServerApi, connectTo, connectUser, startChannelServer, unique } from '../helpers/dev-server.js';
 import { within } from '../helpers/ws-client.js';
 
-const accepted = (delivered: number) => ({ messageId: expect.any(String), delivered, gone: 0, failed: 0 });
+/** A fresh channel's first publication is at offset 1. */
+const accepted = (delivered: number, offset = 1) => ({
+  messageId: expect.any(String),
+  offset,
+  delivered,
+  gone: 0,
+  failed: 0,
+});
 
 // The server API as a backend calls it under `npm run dev` (no PUBLISH_TOKEN there: open).
 describe('the server API reaches channels, users and connections', () => {
@@ -35,6 +42,8 @@ describe('the server API reaches channels, users and connections', () => {
       from: null,
       user: null,
       ts: expect.any(Number),
+      offset: 1,
+      epoch: expect.any(String),
     };
     expect(await alice.next()).toEqual(expected);
     expect(await bob.next()).toEqual(expected);
@@ -79,6 +88,8 @@ describe('the server API reaches channels, users and connections', () => {
         from: null,
         user: null,
         ts: expect.any(Number),
+        offset: 1,
+        epoch: expect.any(String),
       });
     }
     expect(await other.settle(500)).toEqual([]);

@@ -30,15 +30,18 @@ describe('channels end to end: subscribe, publish, unsubscribe', () => {
     const bob = await connectUser(server, { sub: 'bob', info: { name: 'Bob' } });
     const carol = await connectUser(server, { sub: 'carol' });
 
-    expect(await alice.request({ action: 'subscribe', channel, id: 's1' })).toEqual({
+    const subscribed = await alice.request({ action: 'subscribe', channel, id: 's1' });
+    expect(subscribed).toEqual({
       type: 'subscribed',
       id: 's1',
       channel,
+      position: { offset: 0, epoch: expect.any(String) },
     });
+    const { epoch } = subscribed.position;
     expect(await bob.request({ action: 'subscribe', channel })).toMatchObject({ type: 'subscribed', channel });
 
     const ack = await alice.request({ action: 'publish', channel, data: { text: 'hi bob' }, id: 'p1' });
-    expect(ack).toEqual({ type: 'ack', id: 'p1', channel, messageId: expect.any(String) });
+    expect(ack).toEqual({ type: 'ack', id: 'p1', channel, messageId: expect.any(String), offset: 1 });
     const atBob = await bob.next();
     const atAlice = await alice.next();
     expect(atBob).toEqual({
@@ -49,6 +52,8 @@ describe('channels end to end: subscribe, publish, unsubscribe', () => {
       from: alice.connectionId,
       user: { id: 'alice', info: { name: 'Alice', avatar: 'a.png' } },
       ts: expect.any(Number),
+      offset: 1,
+      epoch,
     });
     expect(Math.abs(atBob.ts - Date.now())).toBeLessThan(10_000);
     expect(atAlice).toEqual(atBob);
@@ -90,15 +95,13 @@ describe('channels end to end: subscribe, publish, unsubscribe', () => {
     const member = await connectUser(server, { sub: 'member' });
     const publisher = await connectUser(server, { sub: 'publisher' });
 
-    expect(await member.request({ action: 'subscribe', channel, id: 'a' })).toEqual({
-      type: 'subscribed',
-      id: 'a',
-      channel,
-    });
+    const first = await member.request({ action: 'subscribe', channel, id: 'a' });
+    expect(first).toEqual({ type: 'subscribed', id: 'a', channel, position: { offset: 0, epoch: expect.any(String) } });
     expect(await member.request({ action: 'subscribe', channel, id: 'b' })).toEqual({
       type: 'subscribed',
       id: 'b',
       channel,
+      position: first.position,
     });
     await publisher.request({ action: 'publish', channel, data: 'once' });
     expect(await member.next()).toMatchObject({ type: 'message', data: 'once' });
@@ -140,6 +143,9 @@ describe('channels end to end: subscribe, publish, unsubscribe', () => {
       from: alice.connectionId,
       user: { id: 'alice', info: { name: 'Alice' } },
       ts: expect.any(Number),
+      // default is shared with every other test: its offset is whatever it has reached.
+      offset: expect.any(Number),
+      epoch: expect.any(String),
     });
     expect(await alice.next()).toEqual(atGuest);
     expect(await alice.settle(300)).toEqual([]);
@@ -154,9 +160,16 @@ describe('channels end to end: subscribe, publish, unsubscribe', () => {
       type: 'subscribed',
       id: 'd',
       channel: 'default',
+      position: { offset: expect.any(Number), epoch: expect.any(String) },
     });
     const ack = await guest.request({ action: 'publish', channel: 'default', data: 'anon', id: 'p' });
-    expect(ack).toEqual({ type: 'ack', id: 'p', channel: 'default', messageId: expect.any(String) });
+    expect(ack).toEqual({
+      type: 'ack',
+      id: 'p',
+      channel: 'default',
+      messageId: expect.any(String),
+      offset: expect.any(Number),
+    });
     expect(await other.next()).toMatchObject({
       type: 'message',
       channel: 'default',
@@ -207,6 +220,36 @@ describe('channels end to end: subscribe, publish, unsubscribe', () => {
     for (const channel of ['default', 'user:leaver', first, second]) {
       await expect.poll(() => table.members(channel), { timeout: 10_000 }).not.toContain(id);
     }
+  });
+
+  it('every publication takes the next offset of its channel: acks and deliveries agree, subscribed tells the last one', async () => {
+    const channel = unique('chat:offsets-');
+    const reader = await connectUser(server, { sub: 'reader' });
+    const writer = await connectUser(server, { sub: 'writer' });
+    const { position } = await reader.request({ action: 'subscribe', channel });
+    expect(position).toEqual({ offset: 0, epoch: expect.any(String) });
+
+    const acks = [];
+    for (const data of ['one', 'two', 'three']) acks.push(await writer.request({ action: 'publish', channel, data }));
+    // Deliveries of consecutive publications run concurrently: they may arrive in any order.
+    const messages = [await reader.next(), await reader.next(), await reader.next()];
+
+    expect(acks.map((ack) => ack.offset)).toEqual([1, 2, 3]);
+    const byOffset = [...messages].sort((a, b) => a.offset - b.offset);
+    expect(byOffset.map(({ offset, epoch, data }) => ({ offset, epoch, data }))).toEqual([
+      { offset: 1, epoch: position.epoch, data: 'one' },
+      { offset: 2, epoch: position.epoch, data: 'two' },
+      { offset: 3, epoch: position.epoch, data: 'three' },
+    ]);
+    expect(byOffset.map((message) => message.id)).toEqual(acks.map((ack) => ack.messageId));
+    const late = await connectUser(server, { sub: 'late' });
+    expect(await late.request({ action: 'subscribe', channel })).toMatchObject({
+      position: { offset: 3, epoch: position.epoch },
+    });
+    // An unrelated channel counts on its own.
+    const other = unique('chat:other-');
+    expect(await writer.request({ action: 'publish', channel: other, data: 'x' })).toMatchObject({ offset: 1 });
+    await Promise.all([reader.close(), writer.close(), late.close()]);
   });
 
   it('unsubscribe removes the membership from the channel and from the connection record', async () => {

@@ -43,11 +43,18 @@ describe('HTTP API through the Lambda wrapper (@fastify/aws-lambda) with API Gat
 
     expect(result.statusCode).toBe(202);
     const body = JSON.parse(result.body);
-    expect(body).toEqual({ messageId: expect.any(String), delivered: 1, gone: 0, failed: 0 });
+    expect(body).toEqual({
+      messageId: expect.any(String),
+      offset: expect.any(Number),
+      delivered: 1,
+      gone: 0,
+      failed: 0,
+    });
     expect(await client.next()).toMatchObject({
       type: 'message',
       channel: 'default',
       id: body.messageId,
+      offset: body.offset,
       data: { text: 'from lambda' },
       from: null,
       user: null,
@@ -58,7 +65,12 @@ describe('HTTP API through the Lambda wrapper (@fastify/aws-lambda) with API Gat
     // A user: anonymous connections may use the default channel only.
     const member = await connectClient(`${server.wsUrl}/?token=${await server.devTokens!.sign({ user: 'member' })}`);
     member.send({ action: 'subscribe', channel: 'chat:lambda', id: 's1' });
-    expect(await member.next()).toEqual({ type: 'subscribed', id: 's1', channel: 'chat:lambda' });
+    expect(await member.next()).toEqual({
+      type: 'subscribed',
+      id: 's1',
+      channel: 'chat:lambda',
+      position: { offset: expect.any(Number), epoch: expect.any(String) },
+    });
 
     const result = await handler(httpApiPost('/channels/chat:lambda/messages', '{"data":"to the room"}'), {});
 

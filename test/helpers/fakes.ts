@@ -5,6 +5,7 @@ import {
   type Logger,
   type Member,
   type Sender,
+  type StreamPosition,
   type SubscribeResult,
   type Subscriber,
 } from '../../src/core/index.js';
@@ -56,6 +57,27 @@ export class FakeStore implements ConnectionStore {
       .filter((membership) => membership.expiresAt > this.nowSeconds())
       .map(({ connectionId, connectedAt }) => ({ connectionId, connectedAt }));
     for (let i = 0; i < live.length; i += this.pageSize) yield live.slice(i, i + this.pageSize);
+  }
+
+  /** Channel → its stream counter; a test may set one expired, as TTL leaves them. */
+  readonly streams = new Map<string, StreamPosition & { expiresAt: number }>();
+  private epochs = 0;
+
+  async nextPosition(channel: string, ttlSeconds: number): Promise<StreamPosition> {
+    return this.advance(channel, 1, ttlSeconds);
+  }
+
+  async position(channel: string, ttlSeconds: number): Promise<StreamPosition> {
+    return this.advance(channel, 0, ttlSeconds);
+  }
+
+  private advance(channel: string, by: number, ttlSeconds: number): StreamPosition {
+    const now = this.nowSeconds();
+    const live = this.streams.get(channel);
+    const current = live && live.expiresAt > now ? live : { offset: 0, epoch: `epoch-${++this.epochs}` };
+    const next = { offset: current.offset + by, epoch: current.epoch, expiresAt: now + ttlSeconds };
+    this.streams.set(channel, next);
+    return { offset: next.offset, epoch: next.epoch };
   }
 
   /** Connection ids subscribed to `channel`, sorted. */

@@ -19,17 +19,21 @@ function fakeRelay(sender = new FakeSender()) {
   const members = new Map<string, Set<string>>();
   const published: { channel: string; data: unknown }[] = [];
   const connections = new Set<string>();
+  const offsets = new Map<string, number>();
   const relay: ServerRelay = {
     async publish(channel, data) {
       assertChannelName(channel);
       const messageId = randomUUID();
-      const frame = JSON.stringify({ type: 'message', channel, id: messageId, data, from: null, user: null, ts: 1 });
+      const offset = (offsets.get(channel) ?? 0) + 1;
+      const fields = { channel, id: messageId, data, from: null, user: null, ts: 1, offset, epoch: 'e1' };
+      const frame = JSON.stringify({ type: 'message', ...fields });
       const bytes = Buffer.byteLength(frame);
       if (bytes > API_GATEWAY_MAX_MESSAGE_BYTES) {
         throw new InvalidMessageError('message_too_large', `the message is ${bytes} bytes; at most 131072`);
       }
+      offsets.set(channel, offset);
       published.push({ channel, data });
-      const result = { messageId, delivered: 0, gone: 0, failed: 0 };
+      const result = { messageId, offset, delivered: 0, gone: 0, failed: 0 };
       for (const connectionId of members.get(channel) ?? []) {
         await sender.send(connectionId, frame).then(
           () => result.delivered++,
@@ -99,7 +103,7 @@ describe('HTTP API through Fastify inject', () => {
     const response = await post('/messages', { data: { text: 'deploy done' } });
 
     expect(response.statusCode).toBe(202);
-    expect(response.json()).toEqual({ messageId: expect.any(String), delivered: 3, gone: 0, failed: 0 });
+    expect(response.json()).toEqual({ messageId: expect.any(String), offset: 1, delivered: 3, gone: 0, failed: 0 });
     expect(published.at(-1)).toEqual({ channel: 'default', data: { text: 'deploy done' } });
   });
 
@@ -107,7 +111,7 @@ describe('HTTP API through Fastify inject', () => {
     const response = await post('/channels/chat:lobby/messages', { data: 'hi lobby' });
 
     expect(response.statusCode).toBe(202);
-    expect(response.json()).toEqual({ messageId: expect.any(String), delivered: 1, gone: 0, failed: 0 });
+    expect(response.json()).toEqual({ messageId: expect.any(String), offset: 1, delivered: 1, gone: 0, failed: 0 });
     expect(published.at(-1)).toEqual({ channel: 'chat:lobby', data: 'hi lobby' });
     expect(sender.framesFor('a').at(-1)).toMatchObject({ channel: 'chat:lobby', id: response.json().messageId });
   });

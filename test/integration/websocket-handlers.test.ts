@@ -105,14 +105,23 @@ describe('the $connect, message and $disconnect handlers', () => {
     await send('B', bob, { action: 'subscribe', channel: 'chat:lobby', id: '1' });
     // Anonymous connections get ANONYMOUS_CAPABILITIES: the default channel only.
     await send('N', null, { action: 'subscribe', channel: 'chat:lobby', id: '1' });
-    expect(framesOf('A')).toEqual([{ type: 'subscribed', id: '1', channel: 'chat:lobby' }]);
-    expect(framesOf('B')).toEqual([{ type: 'subscribed', id: '1', channel: 'chat:lobby' }]);
+    const subscribed = {
+      type: 'subscribed',
+      id: '1',
+      channel: 'chat:lobby',
+      position: { offset: 0, epoch: expect.any(String) },
+    };
+    expect(framesOf('A')).toEqual([subscribed]);
+    expect(framesOf('B')).toEqual([subscribed]);
+    // One stream, one epoch: whoever subscribes first creates it.
+    const epoch = (framesOf('A')[0] as { position: { epoch: string } }).position.epoch;
+    expect(framesOf('B')[0]).toMatchObject({ position: { epoch } });
     expect(framesOf('N')).toEqual([{ type: 'error', id: '1', code: 'forbidden', message: expect.any(String) }]);
     expect(await membersOf('chat:lobby')).toEqual(['A', 'B']);
 
     await send('A', alice, { action: 'publish', channel: 'chat:lobby', data: 'hi', id: '2' });
     const [ack, delivered] = framesOf('A').slice(1) as [{ messageId: string }, unknown];
-    expect(ack).toEqual({ type: 'ack', id: '2', channel: 'chat:lobby', messageId: expect.any(String) });
+    expect(ack).toEqual({ type: 'ack', id: '2', channel: 'chat:lobby', messageId: expect.any(String), offset: 1 });
     const frame = {
       type: 'message',
       channel: 'chat:lobby',
@@ -121,6 +130,8 @@ describe('the $connect, message and $disconnect handlers', () => {
       from: 'A',
       user: { id: 'alice', info: { name: 'Alice' } },
       ts: expect.any(Number),
+      offset: 1,
+      epoch,
     };
     expect(delivered).toEqual(frame);
     expect(framesOf('B').at(-1)).toEqual(frame);

@@ -129,13 +129,20 @@ describe('readEnvelope', () => {
 
 describe('server frames', () => {
   it('replies carry the request id first after the type, and none when the request had none', () => {
-    expect(subscribedFrame('chat:lobby', '1')).toBe('{"type":"subscribed","id":"1","channel":"chat:lobby"}');
+    const position = { offset: 7, epoch: 'e1' };
+    expect(subscribedFrame('chat:lobby', position, '1')).toBe(
+      '{"type":"subscribed","id":"1","channel":"chat:lobby","position":{"offset":7,"epoch":"e1"}}',
+    );
     expect(unsubscribedFrame('chat:lobby', '2')).toBe('{"type":"unsubscribed","id":"2","channel":"chat:lobby"}');
-    expect(ackFrame('chat:lobby', 'm1', '3')).toBe('{"type":"ack","id":"3","channel":"chat:lobby","messageId":"m1"}');
+    expect(ackFrame('chat:lobby', 'm1', 8, '3')).toBe(
+      '{"type":"ack","id":"3","channel":"chat:lobby","messageId":"m1","offset":8}',
+    );
     expect(pongFrame('4')).toBe('{"type":"pong","id":"4"}');
     expect(pongFrame()).toBe('{"type":"pong"}');
-    expect(subscribedFrame('a')).toBe('{"type":"subscribed","channel":"a"}');
-    expect(ackFrame('a', 'm')).toBe('{"type":"ack","channel":"a","messageId":"m"}');
+    expect(subscribedFrame('a', { offset: 0, epoch: 'e' })).toBe(
+      '{"type":"subscribed","channel":"a","position":{"offset":0,"epoch":"e"}}',
+    );
+    expect(ackFrame('a', 'm', 1)).toBe('{"type":"ack","channel":"a","messageId":"m","offset":1}');
   });
 
   it('an error frame echoes a valid id, and has no id field otherwise', () => {
@@ -153,9 +160,11 @@ describe('server frames', () => {
       from: 'c1',
       user: { id: 'alice', info: { name: 'Alice' } },
       ts: 5,
+      offset: 3,
+      epoch: 'e1',
     });
     expect(frame).toBe(
-      '{"type":"message","channel":"chat:lobby","id":"m1","data":{"text":"hi"},"from":"c1","user":{"id":"alice","info":{"name":"Alice"}},"ts":5}',
+      '{"type":"message","channel":"chat:lobby","id":"m1","data":{"text":"hi"},"from":"c1","user":{"id":"alice","info":{"name":"Alice"}},"ts":5,"offset":3,"epoch":"e1"}',
     );
   });
 });

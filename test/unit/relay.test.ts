@@ -10,6 +10,8 @@ import {
   type Identity,
   InvalidMessageError,
   type MessageContext,
+  STREAM_MIN_TTL_SECONDS,
+  streamTtlSeconds,
 } from '../../src/core/index.js';
 import { FakeSender, FakeStore, recordingLogger } from '../helpers/fakes.js';
 
@@ -116,8 +118,8 @@ describe('subscribe and unsubscribe', () => {
     await send(a, { action: 'subscribe', channel: 'chat:lobby', id: '2' });
 
     expect(sender.framesFor('a')).toEqual([
-      { type: 'subscribed', id: '1', channel: 'chat:lobby' },
-      { type: 'subscribed', id: '2', channel: 'chat:lobby' },
+      { type: 'subscribed', id: '1', channel: 'chat:lobby', position: { offset: 0, epoch: 'epoch-1' } },
+      { type: 'subscribed', id: '2', channel: 'chat:lobby', position: { offset: 0, epoch: 'epoch-1' } },
     ]);
     expect(store.membersOf('chat:lobby')).toEqual(['a']);
     expect(store.channels.get('chat:lobby')!.get('a')).toMatchObject({ userId: 'alice', info: { name: 'Alice' } });
@@ -145,7 +147,9 @@ describe('subscribe and unsubscribe', () => {
 
     await send(r, { action: 'subscribe', channel: 'user:rita', id: '1' });
 
-    expect(sender.framesFor('r')).toEqual([{ type: 'subscribed', id: '1', channel: 'user:rita' }]);
+    expect(sender.framesFor('r')).toEqual([
+      { type: 'subscribed', id: '1', channel: 'user:rita', position: { offset: 0, epoch: expect.any(String) } },
+    ]);
   });
 
   it('refuses a subscription beyond MAX_SUBSCRIPTIONS (the automatic ones count), yet a repeat is fine', async () => {
@@ -162,7 +166,7 @@ describe('subscribe and unsubscribe', () => {
 
     expect(sender.framesFor('a').slice(2)).toEqual([
       { type: 'error', id: 'over', code: 'too_many_subscriptions', message: expect.stringMatching(/at most 4/) },
-      { type: 'subscribed', id: 'again', channel: 'chat:2' },
+      { type: 'subscribed', id: 'again', channel: 'chat:2', position: { offset: 0, epoch: expect.any(String) } },
     ]);
     expect(store.membersOf('chat:3')).toEqual([]);
   });
@@ -219,7 +223,7 @@ describe('subscribe and unsubscribe', () => {
 
 describe('publish', () => {
   it("acknowledges once accepted, then delivers to the channel's subscribers only, the publisher included", async () => {
-    const { sender, connect, send } = setUp();
+    const { store, sender, connect, send } = setUp();
     const a = await connect('a');
     const b = await connect('b', bob);
     await connect('outsider', bob);
@@ -229,7 +233,13 @@ describe('publish', () => {
     const outcome = await send(a, { action: 'publish', channel: 'chat:lobby', data: { text: 'hi' }, id: '3' });
 
     const [ack, message] = sender.framesFor('a');
-    expect(ack).toEqual({ type: 'ack', id: '3', channel: 'chat:lobby', messageId: expect.stringMatching(UUID) });
+    expect(ack).toEqual({
+      type: 'ack',
+      id: '3',
+      channel: 'chat:lobby',
+      messageId: expect.stringMatching(UUID),
+      offset: 1,
+    });
     expect(message).toEqual({
       type: 'message',
       channel: 'chat:lobby',
@@ -238,6 +248,8 @@ describe('publish', () => {
       from: 'a',
       user: { id: 'alice', info: { name: 'Alice' } },
       ts: NOW,
+      offset: 1,
+      epoch: store.streams.get('chat:lobby')!.epoch,
     });
     // The ack went out before any delivery.
     expect(sender.sent[0]).toMatchObject({ connectionId: 'a', payload: expect.stringContaining('"ack"') });
@@ -246,7 +258,7 @@ describe('publish', () => {
     expect(outcome).toEqual({
       kind: 'published',
       channel: 'chat:lobby',
-      result: { messageId: ack.messageId, delivered: 2, gone: 0, failed: 0 },
+      result: { messageId: ack.messageId, offset: 1, delivered: 2, gone: 0, failed: 0 },
     });
   });
 
@@ -312,6 +324,21 @@ describe('publish', () => {
     expect(sender.framesFor('b')).toEqual([]);
   });
 
+  it('a refused publication takes no offset; the counter lives max(historyTtlSeconds, 24 h)', async () => {
+    const { store, connect, send, relay } = setUp();
+    const a = await connect('a');
+    await send(a, { action: 'publish', channel: 'chat:gap', data: 'x'.repeat(128 * 1024) });
+
+    expect(await send(a, { action: 'publish', channel: 'chat:gap', data: 'fits' })).toMatchObject({
+      result: { offset: 1 },
+    });
+    expect(store.streams.get('chat:gap')!.expiresAt).toBe(Math.floor(NOW / 1000) + STREAM_MIN_TTL_SECONDS);
+    expect(streamTtlSeconds('chat:x', { chat: { ...DEFAULT_NAMESPACE_OPTIONS, historyTtlSeconds: 7 * 86_400 } })).toBe(
+      7 * 86_400,
+    );
+    expect((await relay.publish('news:gap', 1)).offset).toBe(1);
+  });
+
   it('delivery goes on when the publisher hung up before its ack; the publisher is forgotten', async () => {
     const { store, sender, connect, send } = setUp();
     const a = await connect('a');
@@ -358,7 +385,7 @@ describe('sendmessage (the contract from before channels)', () => {
     expect(outcome).toEqual({
       kind: 'published',
       channel: DEFAULT_CHANNEL,
-      result: { messageId: expect.stringMatching(UUID), delivered: 3, gone: 0, failed: 0 },
+      result: { messageId: expect.stringMatching(UUID), offset: 1, delivered: 3, gone: 0, failed: 0 },
     });
     const [frame] = sender.framesFor('a');
     expect(frame).toEqual({
@@ -369,6 +396,8 @@ describe('sendmessage (the contract from before channels)', () => {
       from: 'a',
       user: { id: 'alice', info: { name: 'Alice' } },
       ts: NOW,
+      offset: 1,
+      epoch: expect.any(String),
     });
     for (const id of ['b', 'c']) expect(sender.framesFor(id)).toEqual([frame]);
   });
@@ -463,7 +492,7 @@ describe('the server API', () => {
     // The server API publishes where clients may not (clientPublish off).
     const result = await relay.publish('news:world', { headline: 'x' });
 
-    expect(result).toEqual({ messageId: expect.stringMatching(UUID), delivered: 1, gone: 0, failed: 0 });
+    expect(result).toEqual({ messageId: expect.stringMatching(UUID), offset: 1, delivered: 1, gone: 0, failed: 0 });
     expect(sender.framesFor('a')).toEqual([
       {
         type: 'message',
@@ -473,6 +502,8 @@ describe('the server API', () => {
         from: null,
         user: null,
         ts: NOW,
+        offset: 1,
+        epoch: expect.any(String),
       },
     ]);
     expect(sender.framesFor('b')).toEqual([]);
