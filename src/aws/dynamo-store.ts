@@ -145,54 +145,40 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
     const streamItem = key(streamKey(channel), 'META');
     const nowSeconds = Math.floor(clock.now() / 1000);
     const expiresAt = nowSeconds + ttlSeconds;
-    const positionOf = (attributes: Record<string, unknown> | undefined): StreamPosition => ({
-      offset: Number(attributes?.offset ?? 0),
-      epoch: String(attributes?.epoch ?? ''),
-    });
+    // One conditional update of the stream item; undefined when its condition does not hold.
+    const update = async (expression: string, condition: string): Promise<StreamPosition | undefined> => {
+      try {
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: streamItem,
+            UpdateExpression: `${expression}, ${ttlAttribute} = :expiresAt`,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: { '#offset': 'offset', '#epoch': 'epoch' },
+            ExpressionAttributeValues: {
+              ':by': by,
+              ':epoch': randomUUID(),
+              ':expiresAt': expiresAt,
+              ':now': nowSeconds,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { offset: Number(Attributes?.offset ?? 0), epoch: String(Attributes?.epoch ?? '') };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        return undefined;
+      }
+    };
     for (;;) {
-      try {
-        const { Attributes } = await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: streamItem,
-            UpdateExpression: `ADD #offset :by SET #epoch = if_not_exists(#epoch, :epoch), ${ttlAttribute} = :expiresAt`,
-            ConditionExpression: `attribute_not_exists(${partitionKey}) OR ${ttlAttribute} > :now`,
-            ExpressionAttributeNames: { '#offset': 'offset', '#epoch': 'epoch' },
-            ExpressionAttributeValues: {
-              ':by': by,
-              ':epoch': randomUUID(),
-              ':expiresAt': expiresAt,
-              ':now': nowSeconds,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return positionOf(Attributes);
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
-      try {
-        const { Attributes } = await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: streamItem,
-            UpdateExpression: `SET #offset = :by, #epoch = :epoch, ${ttlAttribute} = :expiresAt`,
-            ConditionExpression: `${ttlAttribute} <= :now`,
-            ExpressionAttributeNames: { '#offset': 'offset', '#epoch': 'epoch' },
-            ExpressionAttributeValues: {
-              ':by': by,
-              ':epoch': randomUUID(),
-              ':expiresAt': expiresAt,
-              ':now': nowSeconds,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return positionOf(Attributes);
-      } catch (error) {
-        // Another writer restarted it first: take the next offset on its epoch.
-        if (!isConditionFailure(error)) throw error;
-      }
+      const counted = await update(
+        'ADD #offset :by SET #epoch = if_not_exists(#epoch, :epoch)',
+        `attribute_not_exists(${partitionKey}) OR ${ttlAttribute} > :now`,
+      );
+      if (counted) return counted;
+      // Expired: restart it. Undefined when another writer restarted it first: count on its epoch.
+      const restarted = await update('SET #offset = :by, #epoch = :epoch', `${ttlAttribute} <= :now`);
+      if (restarted) return restarted;
     }
   };
 

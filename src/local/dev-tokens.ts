@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SignJWT } from 'jose';
+import { MAX_USER_ID_LENGTH } from '../aws/jwt-identity.js';
 import { type Capabilities, parseCapabilities } from '../core/capabilities.js';
 import { RelayError } from '../core/errors.js';
 import { parseInfo } from '../core/identity.js';
@@ -36,8 +37,9 @@ export function createDevTokenSigner(secret: string): DevTokenSigner {
   const key = new TextEncoder().encode(secret);
   return {
     async sign({ user, info, channels, expiresIn = DEFAULT_EXPIRY }) {
-      if (typeof user !== 'string' || user.length === 0 || user.length > 256) {
-        throw new DevTokenError('"user" must be a string of 1 to 256 characters');
+      // The authorizer's own rule for `sub`, so a dev token is never one it refuses.
+      if (typeof user !== 'string' || user.length === 0 || user.length > MAX_USER_ID_LENGTH) {
+        throw new DevTokenError(`"user" must be a string of 1 to ${MAX_USER_ID_LENGTH} characters`);
       }
       const claims: Record<string, unknown> = {};
       const checkedInfoClaim = checkedInfo(info);
