@@ -51,11 +51,86 @@ export interface PositionStore {
   position(channel: string, ttlSeconds: number): Promise<StreamPosition>;
 }
 
+/** One kept publication: its offset and its message frame, serialised once at publish. */
+export interface StoredPublication {
+  offset: number;
+  /** The message frame's JSON text, exactly as subscribers received it. */
+  frame: string;
+}
+
+/** Which kept publications of one stream to read: offsets in (after, upTo], the latest `limit` of them. */
+export interface HistoryRange {
+  epoch: string;
+  /** Exclusive lower bound; 0 reads from the stream's start. */
+  after: number;
+  /** Inclusive upper bound: the position read before, so the answer does not move while publications arrive. */
+  upTo: number;
+  /** At most this many, the latest ones. */
+  limit: number;
+}
+
+/**
+ * A channel's kept publications, by stream (epoch) and offset. Items outlive their use: the
+ * window (the latest historySize) is applied on read, and TTL deletes them, so a publish costs one write.
+ */
+export interface HistoryStore {
+  /** Keeps one publication for `ttlSeconds`; written before its ack. */
+  append(channel: string, epoch: string, publication: StoredPublication, ttlSeconds: number): Promise<void>;
+  /** The unexpired publications of `range`, oldest first (strongly consistent: an acked one is there). */
+  read(channel: string, range: HistoryRange): Promise<StoredPublication[]>;
+}
+
+/** What the first publish with an idempotency key left for its repeats. */
+export interface IdempotencyRecord {
+  messageId: string;
+  /** Undefined while the first publish has claimed the key but not yet taken its offset. */
+  offset?: number;
+}
+
+/**
+ * Idempotency keys per channel, each kept for a few minutes. A claim is made before an offset is
+ * taken, so a repeat never leaves a gap in the stream.
+ */
+export interface IdempotencyStore {
+  /**
+   * Claims `key` on `channel` for `messageId` until `expiresAt` (epoch seconds): 'claimed' when no live
+   * claim exists (an expired one, or one left without an offset since `staleBefore` epoch seconds, counts
+   * as none), else the live claim's record.
+   */
+  claim(
+    channel: string,
+    key: string,
+    messageId: string,
+    times: { expiresAt: number; staleBefore: number },
+  ): Promise<'claimed' | IdempotencyRecord>;
+  /** Records the offset the claiming publish took, so repeats can answer with it. */
+  settle(channel: string, key: string, offset: number): Promise<void>;
+  /** Reads a live claim (strongly consistent); undefined when there is none. */
+  lookup(channel: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /** Drops a claim whose publish failed, so a retry is not refused for minutes. */
+  release(channel: string, key: string): Promise<void>;
+}
+
+/** A channel member as presence lists it and join/leave events name it. */
+export interface PresenceMember {
+  connectionId: string;
+  userId: string | null;
+  info: Record<string, unknown> | null;
+}
+
+/** What forgetting a connection found: who it was and what it was subscribed to. */
+export interface RemovedConnection {
+  userId: string | null;
+  info: Record<string, unknown> | null;
+  /** Every channel the record listed. */
+  channels: string[];
+}
+
 /**
  * Where connections and channel memberships live. The connection record lists its channels, so
  * forgetting a connection forgets every membership; a channel's members are read without a scan.
  */
-export interface ConnectionStore extends PositionStore {
+export interface ConnectionStore extends PositionStore, HistoryStore, IdempotencyStore {
   /** Records a connection subscribed to `channels` (its automatic ones: no limit applies). */
   add(connection: ConnectionRecord, channels: readonly string[]): Promise<void>;
   /**
@@ -63,15 +138,25 @@ export interface ConnectionStore extends PositionStore {
    * others; atomic per connection, so concurrent subscribes cannot pass the limit together.
    */
   subscribe(subscriber: Subscriber, channel: string, maxSubscriptions: number): Promise<SubscribeResult>;
-  /** Ends a membership; a channel never subscribed, or an unknown connection, is fine. */
-  unsubscribe(connectionId: string, channel: string): Promise<void>;
+  /**
+   * Ends a membership; a channel never subscribed, or an unknown connection, is fine. True when a
+   * membership existed (a leave event is due).
+   */
+  unsubscribe(connectionId: string, channel: string): Promise<boolean>;
   /**
    * Forgets a connection: its record and every membership it lists, plus memberships in
    * `channels` (a membership can outlive its record when a $connect failed halfway). Absent ids are fine.
+   * Resolves with what the record held, to the one caller that deleted it (concurrent removes of
+   * one connection: the others get undefined), so leave events go out once.
    */
-  remove(connectionId: string, channels?: readonly string[]): Promise<void>;
-  /** Live (unexpired) members of `channel`, page by page so delivery can start early. */
+  remove(connectionId: string, channels?: readonly string[]): Promise<RemovedConnection | undefined>;
+  /**
+   * Live (unexpired) members of `channel`, page by page so delivery can start early. Strongly
+   * consistent: a subscribe that returned is seen by every fan-out that starts after it.
+   */
   members(channel: string): AsyncIterable<Member[]>;
+  /** Live members of `channel` with who they are, for presence (strongly consistent). */
+  presence(channel: string): Promise<PresenceMember[]>;
 }
 
 /** Delivers one text frame to one connection; throws ConnectionGoneError when it is gone. */
