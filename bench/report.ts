@@ -1,5 +1,6 @@
-import type { ChannelRun } from './channel-scenario.js';
+import type { ChannelRun, FanoutFigures } from './channel-scenario.js';
 import type { FanoutRun } from './fanout-scenario.js';
+import { type OffsetAudit, offsetFlaws } from './offset-audit.js';
 import type { SenderBenchResult } from './sender-bench.js';
 
 /** Everything one `npm run bench` measured. */
@@ -7,7 +8,7 @@ export interface BenchResults {
   date: string;
   machine: { cpus: number; node: string };
   main: { raw: FanoutRun; edge: FanoutRun };
-  /** Half the connections in a channel against today's broadcast to all, same server and connections. */
+  /** Half the connections in a channel with history and one without, against today's broadcast to all. */
   channel: ChannelRun | NotRun;
   growth: { clients: number; raw: FanoutRun; edge: FanoutRun }[];
   sender: SenderBenchResult;
@@ -32,40 +33,67 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
 
 /**
  * Issue 11: delivery per recipient in a channel no slower than today's broadcast to all N (same
- * server, same connections, interleaved), and nothing delivered outside the channel.
+ * server, same connections, interleaved), and nothing delivered outside the channel. Measured on
+ * the channel without history, the kind of channel issue 11 measured.
+ * Issue 12: the channel with history at most 20 % slower than the one without (same run, same
+ * subscribers, interleaved), and every subscriber's offsets exactly the published ones.
  */
 export function channelTargets(channel: ChannelRun | NotRun): TargetCheck[] {
   if ('notRun' in channel) return [{ name: 'channel scenario', value: channel.notRun, target: 'runs', met: false }];
-  const { inChannel, broadcast } = channel;
-  const p50 = inChannel.delivery.p50 / broadcast.delivery.p50;
-  const p99 = inChannel.delivery.p99 / broadcast.delivery.p99;
-  const flaws = inChannel.lost + inChannel.duplicated + inChannel.timedOut;
+  const { withHistory, withoutHistory, broadcast } = channel;
+  const kinds = [withHistory, withoutHistory, broadcast];
+  const flaws = kinds.reduce((sum, kind) => sum + kind.lost + kind.duplicated + kind.timedOut, 0);
+  const times = (a: number, b: number, of: string, limit: number) => {
+    const ratio = a / b;
+    return { value: `${ratio.toFixed(2)}× ${of}`, target: `≤ ${limit}× ${of}`, met: ratio <= limit };
+  };
   return [
     {
       name: 'channel delivery per recipient p50',
-      value: `${p50.toFixed(2)}× broadcast`,
-      target: '≤ 1× broadcast',
-      met: p50 <= 1,
+      ...times(withoutHistory.delivery.p50, broadcast.delivery.p50, 'broadcast', 1),
     },
     {
       name: 'channel delivery per recipient p99',
-      value: `${p99.toFixed(2)}× broadcast`,
-      target: '≤ 1× broadcast',
-      met: p99 <= 1,
+      ...times(withoutHistory.delivery.p99, broadcast.delivery.p99, 'broadcast', 1),
     },
     {
-      name: 'received outside the channel',
+      name: 'with history: delivery per recipient p50',
+      ...times(withHistory.delivery.p50, withoutHistory.delivery.p50, 'without', 1.2),
+    },
+    {
+      name: 'with history: delivery per recipient p99',
+      ...times(withHistory.delivery.p99, withoutHistory.delivery.p99, 'without', 1.2),
+    },
+    {
+      name: 'with history: completion p50',
+      ...times(withHistory.completion.p50, withoutHistory.completion.p50, 'without', 1.2),
+    },
+    {
+      name: 'received outside the channels',
       value: String(channel.outsideDeliveries),
       target: '0',
       met: channel.outsideDeliveries === 0,
     },
     {
-      name: 'channel lost / duplicated / timed out',
-      value: `${inChannel.lost} / ${inChannel.duplicated} / ${inChannel.timedOut} (${channel.errors} error frames)`,
+      name: 'channels and broadcast lost / duplicated / timed out',
+      value: `${kinds.map((k) => `${k.lost}/${k.duplicated}/${k.timedOut}`).join(', ')} (${channel.errors} error frames)`,
       target: '0',
       met: flaws === 0 && channel.errors === 0,
     },
+    ...(['history', 'plain'] as const).map((kind) => offsetTarget(channel.channels[kind], channel.offsets[kind])),
   ];
+}
+
+/** Every subscriber received each published offset of `name` once, and nothing else. */
+function offsetTarget(name: string, audit: OffsetAudit): TargetCheck {
+  return {
+    name: `offsets at every subscriber of ${name}: missing / duplicated / foreign`,
+    value:
+      `${audit.missing} / ${audit.duplicated} / ${audit.foreign} ` +
+      `(${audit.published} published, acks ${audit.acksConsecutive ? 'consecutive' : 'NOT consecutive'})`,
+    target: '0, acks consecutive',
+    met: offsetFlaws(audit) === 0,
+  };
 }
 
 function fanoutTargets({ main: { raw, edge }, growth, sender }: BenchResults): TargetCheck[] {
@@ -214,37 +242,52 @@ export function formatReport(results: BenchResults): string {
   return lines.join('\n');
 }
 
-/** The channel scenario's table: the channel's subscribers against today's broadcast to all. */
+/** The channel scenario's table: a channel with history, one without, and today's broadcast to all. */
 function channelReport(channel: ChannelRun | NotRun): string[] {
   if ('notRun' in channel) return [`Channel fan-out: not run (${channel.notRun})`];
-  const { inChannel: c, broadcast: b } = channel;
-  const row = (name: string, broadcast: string, inChannel: string, ratio: string) =>
-    `| ${name.padEnd(36)} | ${broadcast.padStart(14)} | ${inChannel.padStart(14)} | ${ratio.padStart(11)} |`;
+  const { withHistory: h, withoutHistory: p, broadcast: b } = channel;
+  const row = (name: string, ...cells: string[]) =>
+    `| ${name.padEnd(30)} | ${cells.map((cell, i) => cell.padStart(i < 3 ? 16 : 12)).join(' | ')} |`;
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const x = (a: number, bb: number) => `${(a / bb).toFixed(2)}×`;
+  const latencyRow = (name: string, pick: (f: FanoutFigures) => number) =>
+    row(name, ms(pick(b)), ms(pick(p)), ms(pick(h)), x(pick(p), pick(b)), x(pick(h), pick(p)));
+  const flaws = (f: FanoutFigures) => `${f.lost}/${f.duplicated}/${f.timedOut}`;
+  const audit = ({ missing, duplicated, foreign, published }: OffsetAudit) =>
+    `${missing}/${duplicated}/${foreign} of ${published}`;
   return [
-    `Channel fan-out, N = ${channel.clients} connections, ${channel.subscribers} subscribed to ${channel.channel}, ` +
-      `M = ${channel.messages}: client publish (protocol v1) against today's sendmessage broadcast to all N, ` +
-      'same server and connections, interleaved',
+    `Channel fan-out, N = ${channel.clients} connections, the same ${channel.subscribers} subscribed to ` +
+      `${channel.channels.history} (history) and ${channel.channels.plain} (no history), M = ${channel.messages} ` +
+      "each: client publish (protocol v1) to each channel and today's sendmessage broadcast to all N, same server " +
+      'and connections, interleaved',
     '',
-    row('', `broadcast (${b.recipients})`, `channel (${c.recipients})`, 'vs bcast'),
-    row('-'.repeat(36), '-'.repeat(14), '-'.repeat(14), '-'.repeat(11)),
-    row('delivery per recipient p50', ms(b.delivery.p50), ms(c.delivery.p50), x(c.delivery.p50, b.delivery.p50)),
-    row('delivery per recipient p99', ms(b.delivery.p99), ms(c.delivery.p99), x(c.delivery.p99, b.delivery.p99)),
-    row('completion p50', ms(b.completion.p50), ms(c.completion.p50), x(c.completion.p50, b.completion.p50)),
+    row(
+      '',
+      `broadcast (${b.recipients})`,
+      `no history (${p.recipients})`,
+      `history (${h.recipients})`,
+      'plain/bcast',
+      'hist/plain',
+    ),
+    row('-'.repeat(30), ...[16, 16, 16, 12, 12].map((w) => '-'.repeat(w))),
+    latencyRow('delivery per recipient p50', (f) => f.delivery.p50),
+    latencyRow('delivery per recipient p99', (f) => f.delivery.p99),
+    latencyRow('completion p50', (f) => f.completion.p50),
+    latencyRow('completion p99', (f) => f.completion.p99),
     row(
       'deliveries per second',
       b.deliveriesPerSecond.toFixed(0),
-      c.deliveriesPerSecond.toFixed(0),
-      x(c.deliveriesPerSecond, b.deliveriesPerSecond),
+      p.deliveriesPerSecond.toFixed(0),
+      h.deliveriesPerSecond.toFixed(0),
+      x(p.deliveriesPerSecond, b.deliveriesPerSecond),
+      x(h.deliveriesPerSecond, p.deliveriesPerSecond),
     ),
-    row('received outside the channel', '-', String(channel.outsideDeliveries), ''),
-    row(
-      'lost / duplicated / timed out',
-      `${b.lost}/${b.duplicated}/${b.timedOut}`,
-      `${c.lost}/${c.duplicated}/${c.timedOut}`,
-      '',
-    ),
+    row('lost / duplicated / timed out', flaws(b), flaws(p), flaws(h), '', ''),
+    row('offsets missing/dup/foreign', '-', audit(channel.offsets.plain), audit(channel.offsets.history), '', ''),
+    row('received outside the channels', '-', String(channel.outsideDeliveries), '', '', ''),
+    '',
+    `Setup: ${channel.subscribers} × 2 subscribes and their join events (${channel.setup.joinEvents} join frames) ` +
+      `took ${channel.setup.seconds.toFixed(1)} s`,
   ];
 }
 

@@ -11,7 +11,8 @@ import { type BenchTarget, remoteTarget, startDevServer, startRawServer } from '
 
 /**
  * `npm run bench`: Edge Relay's fan-out against a raw `ws` broadcast server in the same run,
- * a channel with half the connections against today's broadcast to all of them, the growth
+ * channels of half the connections (one with history, one without) against today's broadcast
+ * to all of them, with every subscriber's offsets checked, the growth
  * curve, and the sender micro-benchmark. Targets 127.0.0.1 only (or WS_URL), bounded
  * in count and time. Writes bench/results/latest.json and bench/results/fanout.svg.
  */
@@ -75,7 +76,10 @@ log(`fan-out, N = ${clients}, M = ${broadcasts}: raw ws`);
 const raw = await measure(startRawServer, clients, broadcasts);
 log(`fan-out, N = ${clients}, M = ${broadcasts}: Edge Relay${process.env.WS_URL ? ` at ${process.env.WS_URL}` : ''}`);
 const edgeRun = await measure(edge, clients, broadcasts);
-log(`channel, N = ${clients}, ${subscribers} subscribed, M = ${broadcasts}, against today's broadcast to all N`);
+log(
+  `channels, N = ${clients}, ${subscribers} subscribed to a channel with history and one without, ` +
+    `M = ${broadcasts} each, against today's broadcast to all N`,
+);
 const channel = await measureChannel();
 if ('notRun' in channel) log(`channel scenario not run: ${channel.notRun}`);
 

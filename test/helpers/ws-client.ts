@@ -12,6 +12,13 @@ export interface TestClient {
    * carrying that id (not a `message` frame, whose `id` is the message's); other frames stay queued.
    */
   request(frame: Record<string, unknown>, timeoutMs?: number): Promise<any>;
+  /**
+   * Like request, for replies that come in pages (history, presence): every frame with the id,
+   * up to the first without `"more": true` (an error ends it too).
+   */
+  requestPages(frame: Record<string, unknown>, timeoutMs?: number): Promise<any[]>;
+  /** The size in bytes of a received frame as it came over the wire (undefined for frames not received here). */
+  byteLength(frame: unknown): number | undefined;
   /** Waits `ms`, then takes every frame received and not yet taken: `[]` when nothing came. */
   settle(ms?: number): Promise<unknown[]>;
   /** Frames received and not yet taken by next(). */
@@ -37,6 +44,8 @@ export function connectClient(url: string, options: WebSocket.ClientOptions = {}
     const socket = new WebSocket(url, options);
     const queue: unknown[] = [];
     const waiters: Waiter[] = [];
+    // Parsed frames lose their wire size; paging limits are about the wire.
+    const sizes = new WeakMap<object, number>();
     let requests = 0;
     let resolveClosed!: (value: { code: number; reason: string }) => void;
     const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
@@ -48,6 +57,7 @@ export function connectClient(url: string, options: WebSocket.ClientOptions = {}
       } catch {
         // keep the raw text
       }
+      if (typeof frame === 'object' && frame !== null) sizes.set(frame, Buffer.byteLength(text));
       const index = waiters.findIndex((waiter) => waiter.matches(frame));
       if (index === -1) queue.push(frame);
       else waiters.splice(index, 1)[0]!.deliver(frame);
@@ -61,7 +71,7 @@ export function connectClient(url: string, options: WebSocket.ClientOptions = {}
     });
     socket.on('error', reject);
 
-    const nextMatching = (matches: (frame: any) => boolean, timeoutMs = 5000, what = 'frame') => {
+    const nextMatching = (matches: (frame: any) => boolean, timeoutMs = 5000, what = 'frame'): Promise<any> => {
       const queued = queue.findIndex(matches);
       if (queued !== -1) return Promise.resolve(queue.splice(queued, 1)[0]);
       return new Promise((resolveFrame, rejectFrame) => {
@@ -81,6 +91,13 @@ export function connectClient(url: string, options: WebSocket.ClientOptions = {}
       });
     };
     const send = (frame: unknown) => socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    const sendWithId = (frame: Record<string, unknown>) => {
+      const id = typeof frame.id === 'string' ? frame.id : `r${++requests}`;
+      send({ ...frame, id });
+      return id;
+    };
+    const awaitReply = (frame: Record<string, unknown>, id: string, timeoutMs?: number) =>
+      nextMatching(isReplyTo(id), timeoutMs, `reply to ${JSON.stringify(frame.action)} id ${id}`);
 
     socket.on('open', () =>
       resolveClient({
@@ -89,10 +106,15 @@ export function connectClient(url: string, options: WebSocket.ClientOptions = {}
         next: (timeoutMs) => nextMatching(() => true, timeoutMs),
         nextMatching,
         request(frame, timeoutMs) {
-          const id = typeof frame.id === 'string' ? frame.id : `r${++requests}`;
-          send({ ...frame, id });
-          return nextMatching(isReplyTo(id), timeoutMs, `reply to ${JSON.stringify(frame.action)} id ${id}`);
+          return awaitReply(frame, sendWithId(frame), timeoutMs);
         },
+        async requestPages(frame, timeoutMs) {
+          const id = sendWithId(frame);
+          const pages = [await awaitReply(frame, id, timeoutMs)];
+          while (pages.at(-1).more === true) pages.push(await awaitReply(frame, id, timeoutMs));
+          return pages;
+        },
+        byteLength: (frame) => (typeof frame === 'object' && frame !== null ? sizes.get(frame) : undefined),
         async settle(ms = 300) {
           await new Promise((resolve) => setTimeout(resolve, ms));
           return queue.splice(0);
