@@ -55,36 +55,39 @@ export function createDynamoIdempotency({ client, tableName, clock }: DynamoTabl
       }
     },
 
-    async settle(channel, key, offset) {
+    async settle(channel, key, messageId, offset) {
       try {
         await client.send(
           new UpdateCommand({
             TableName: tableName,
             Key: claimKey(channel, key),
             UpdateExpression: 'SET #offset = :offset',
-            // An UpdateItem on an absent item would create one without messageId or expiresAt, kept for ever.
-            ConditionExpression: `attribute_exists(${partitionKey})`,
+            // Only this publish's claim: an UpdateItem on an absent item would create one without
+            // expiresAt (kept for ever), and a claim taken over from a stalled publish is the other's.
+            ConditionExpression: 'messageId = :messageId',
             ExpressionAttributeNames: OFFSET_NAME,
-            ExpressionAttributeValues: { ':offset': offset },
+            ExpressionAttributeValues: { ':offset': offset, ':messageId': messageId },
           }),
         );
       } catch (error) {
-        // The claim is gone (TTL deleted it): no repeat can be answered with the offset any more.
+        // The claim is gone (TTL deleted it) or another's: no repeat can be answered with this offset.
         if (!isConditionFailure(error)) throw error;
       }
     },
 
     lookup,
 
-    async release(channel, key) {
+    async release(channel, key, messageId) {
       try {
         await client.send(
           new DeleteCommand({
             TableName: tableName,
             Key: claimKey(channel, key),
             // A settled claim stays: its publication is in the stream, repeats must still be refused.
-            ConditionExpression: 'attribute_not_exists(#offset)',
+            // Another publish's claim (taken over after this one stalled) stays too.
+            ConditionExpression: 'attribute_not_exists(#offset) AND messageId = :messageId',
             ExpressionAttributeNames: OFFSET_NAME,
+            ExpressionAttributeValues: { ':messageId': messageId },
           }),
         );
       } catch (error) {

@@ -113,11 +113,11 @@ export async function placePublication(
       await deps.store.append(channel, epoch, { offset, frame: payload }, options.historyTtlSeconds);
     }
     // Settled last: a repeat answered with this offset finds the publication kept.
-    if (idempotencyKey !== undefined) await deps.store.settle(channel, idempotencyKey, offset);
+    if (idempotencyKey !== undefined) await deps.store.settle(channel, idempotencyKey, messageId, offset);
     return { kind: 'new', publication: { channel, messageId, offset, epoch, payload } };
   } catch (error) {
     // Free the key so the client's retry publishes instead of waiting out an abandoned claim.
-    if (idempotencyKey !== undefined) await deps.store.release(channel, idempotencyKey).catch(() => {});
+    if (idempotencyKey !== undefined) await deps.store.release(channel, idempotencyKey, messageId).catch(() => {});
     throw error;
   }
 }

@@ -98,9 +98,9 @@ export class FakeStore implements ConnectionStore {
     return 'claimed' as const;
   }
 
-  async settle(channel: string, key: string, offset: number) {
+  async settle(channel: string, key: string, messageId: string, offset: number) {
     const claim = this.claims.get(`${channel}#${key}`);
-    if (claim) claim.offset = offset;
+    if (claim?.messageId === messageId) claim.offset = offset;
   }
 
   async lookup(channel: string, key: string): Promise<IdempotencyRecord | undefined> {
@@ -109,8 +109,9 @@ export class FakeStore implements ConnectionStore {
     return { messageId: claim.messageId, ...(claim.offset !== undefined && { offset: claim.offset }) };
   }
 
-  async release(channel: string, key: string) {
-    if (this.claims.get(`${channel}#${key}`)?.offset === undefined) this.claims.delete(`${channel}#${key}`);
+  async release(channel: string, key: string, messageId: string) {
+    const claim = this.claims.get(`${channel}#${key}`);
+    if (claim?.messageId === messageId && claim.offset === undefined) this.claims.delete(`${channel}#${key}`);
   }
 
   async *members(channel: string): AsyncIterable<Member[]> {

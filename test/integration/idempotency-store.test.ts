@@ -76,7 +76,7 @@ describe("idempotency keys (the store's claims, dynalite)", () => {
   it('after settle, a repeat gets the offset the first publish took', async () => {
     await store.claim('chat:settled', 'k', 'm1', times());
 
-    await store.settle('chat:settled', 'k', 7);
+    await store.settle('chat:settled', 'k', 'm1', 7);
 
     expect(await store.claim('chat:settled', 'k', 'm2', times())).toEqual({ messageId: 'm1', offset: 7 });
     expect(await store.lookup('chat:settled', 'k')).toEqual({ messageId: 'm1', offset: 7 });
@@ -84,7 +84,7 @@ describe("idempotency keys (the store's claims, dynalite)", () => {
 
   it('an expired claim (TTL deletes late) counts as none: lookup misses it, a claim takes it', async () => {
     await store.claim('chat:expired', 'k', 'm1', times());
-    await store.settle('chat:expired', 'k', 3);
+    await store.settle('chat:expired', 'k', 'm1', 3);
 
     now = NOW + KEEP_SECONDS * 1000;
 
@@ -104,9 +104,22 @@ describe("idempotency keys (the store's claims, dynalite)", () => {
     expect(await store.lookup('chat:stale', 'k')).toEqual({ messageId: 'm3' });
   });
 
+  it('a stalled publish whose claim was taken over can neither settle nor release the new claim', async () => {
+    await store.claim('chat:taken', 'k', 'm1', times());
+    now = NOW + (STALE_SECONDS + 1) * 1000;
+    await store.claim('chat:taken', 'k', 'm2', times());
+
+    await store.settle('chat:taken', 'k', 'm1', 9);
+    await store.release('chat:taken', 'k', 'm1');
+
+    expect(await store.lookup('chat:taken', 'k')).toEqual({ messageId: 'm2' });
+    await store.settle('chat:taken', 'k', 'm2', 10);
+    expect(await store.lookup('chat:taken', 'k')).toEqual({ messageId: 'm2', offset: 10 });
+  });
+
   it('a settled claim is never stale: it holds the key until it expires', async () => {
     await store.claim('chat:kept', 'k', 'm1', times());
-    await store.settle('chat:kept', 'k', 1);
+    await store.settle('chat:kept', 'k', 'm1', 1);
 
     now = NOW + (KEEP_SECONDS - 1) * 1000;
 
@@ -116,7 +129,7 @@ describe("idempotency keys (the store's claims, dynalite)", () => {
   it('release drops an unsettled claim, so a retry can claim at once', async () => {
     await store.claim('chat:release', 'k', 'm1', times());
 
-    await store.release('chat:release', 'k');
+    await store.release('chat:release', 'k', 'm1');
 
     expect(await store.lookup('chat:release', 'k')).toBeUndefined();
     expect(await store.claim('chat:release', 'k', 'm2', times())).toBe('claimed');
@@ -124,9 +137,9 @@ describe("idempotency keys (the store's claims, dynalite)", () => {
 
   it('release keeps a settled claim: its publication is in the stream', async () => {
     await store.claim('chat:no-release', 'k', 'm1', times());
-    await store.settle('chat:no-release', 'k', 5);
+    await store.settle('chat:no-release', 'k', 'm1', 5);
 
-    await store.release('chat:no-release', 'k');
+    await store.release('chat:no-release', 'k', 'm1');
 
     expect(await store.lookup('chat:no-release', 'k')).toEqual({ messageId: 'm1', offset: 5 });
   });
@@ -144,8 +157,8 @@ describe("idempotency keys (the store's claims, dynalite)", () => {
   it('looking up, settling or releasing an unknown key finds nothing and creates nothing', async () => {
     expect(await store.lookup('chat:unknown', 'k')).toBeUndefined();
 
-    await store.settle('chat:unknown', 'k', 1);
-    await store.release('chat:unknown', 'k');
+    await store.settle('chat:unknown', 'k', 'm1', 1);
+    await store.release('chat:unknown', 'k', 'm1');
 
     expect((await claimItem('chat:unknown', 'k')).Item).toBeUndefined();
   });

@@ -322,7 +322,7 @@ describe('idempotent publish', () => {
   it('a repeat while the first is being placed gets its offset once it is settled', async () => {
     const { relay, store } = setUp();
     await store.claim('room:i', 'k', 'first-id', { expiresAt: START / 1000 + 300, staleBefore: 0 });
-    setTimeout(() => void store.settle('room:i', 'k', 41), 150);
+    setTimeout(() => void store.settle('room:i', 'k', 'first-id', 41), 150);
 
     expect(await relay.publish('room:i', 1, { idempotencyKey: 'k' })).toMatchObject({
       messageId: 'first-id',
