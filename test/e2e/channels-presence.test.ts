@@ -45,16 +45,17 @@ function nextEvent(client: TestClient, channel: string, timeoutMs = 5000): Promi
 
 // Presence and join/leave in the `chat` namespace (presence and joinLeave on), over real sockets.
 // Nothing here publishes to `default` or personal channels: every frame received is accounted for.
+// The tests share one server; each uses channels of its own.
+let server: DevServer;
+
+beforeAll(async () => {
+  server = await startChannelServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
 describe('presence', () => {
-  let server: DevServer;
-
-  beforeAll(async () => {
-    server = await startChannelServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
   it('lists each subscribed connection with its user id and info, to anyone holding the capability', async () => {
     const channel = unique('chat:room-');
     const alice = await connectUser(server, { sub: 'alice', info: { name: 'Alice' } });
@@ -108,15 +109,6 @@ describe('presence', () => {
 });
 
 describe('join and leave', () => {
-  let server: DevServer;
-
-  beforeAll(async () => {
-    server = await startChannelServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-
   it('a new member is announced to every other member, not to itself, and once; an unsubscribe leaves once', async () => {
     const channel = unique('chat:joins-');
     const alice = await connectUser(server, { sub: 'alice' });
