@@ -15,9 +15,20 @@ export interface HttpError {
 
 /** What each kind of route takes, for messages that say how to do it right. */
 export const USAGE = {
-  publish: 'the server API takes application/json: {"data": ...}',
+  publish: 'the server API takes application/json: {"data": ..., "idempotencyKey"?: "<1-64 characters>"}',
   devToken: 'POST /dev/token takes application/json: {"user": "alice", "info"?: {...}, "channels"?: {...}}',
 } as const;
+
+/**
+ * The InvalidMessageError codes that are not a plain 400. Keyed by string: `in_progress` joins
+ * InvalidMessageCode with issue 12's core.
+ */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  message_too_large: 413,
+  forbidden: 403,
+  // The first publish with this idempotency key is still being placed: retrying soon will succeed.
+  in_progress: 409,
+};
 
 /** Fastify's own request errors, by their `code`, in the API's words. */
 function fastifyError(code: string | undefined, usage: string): HttpError | undefined {
@@ -46,7 +57,7 @@ function fastifyError(code: string | undefined, usage: string): HttpError | unde
 export function httpErrorFor(error: FastifyError, usage: string = USAGE.publish): HttpError {
   if (error.validation) return validationError(error, usage);
   if (error instanceof InvalidMessageError) {
-    return { statusCode: error.code === 'message_too_large' ? 413 : 400, error: error.code, message: error.message };
+    return { statusCode: STATUS_BY_CODE[error.code] ?? 400, error: error.code, message: error.message };
   }
   if (error instanceof ConnectionGoneError) {
     return {
