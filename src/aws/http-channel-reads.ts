@@ -112,12 +112,12 @@ function parseHistoryQuery({ limit, since, epoch, until }: Static<typeof HISTORY
   }
   return {
     ...(limit !== undefined && { limit: decimal('limit', limit, 1) }),
-    ...(since !== undefined && epoch !== undefined && { since: position(since, epoch) }),
+    ...(since !== undefined && epoch !== undefined && { since: sincePosition(since, epoch) }),
     ...(until !== undefined && { until: decimal('until', until, 0) }),
   };
 }
 
-function position(since: string, epoch: string): StreamPosition {
+function sincePosition(since: string, epoch: string): StreamPosition {
   if (epoch.length === 0 || epoch.length > MAX_EPOCH_LENGTH) {
     throw new InvalidMessageError('invalid_request', `"epoch" must be 1-${MAX_EPOCH_LENGTH} characters`);
   }
