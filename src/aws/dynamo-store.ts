@@ -1,25 +1,32 @@
-import { randomUUID } from 'node:crypto';
 import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
   DeleteCommand,
-  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
-  type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
-  type Clock,
   type ConnectionRecord,
   type ConnectionStore,
-  type Member,
   RelayError,
-  type StreamPosition,
+  type RemovedConnection,
   type SubscribeResult,
   type Subscriber,
 } from '../core/index.js';
+import { createDynamoHistory } from './dynamo-history.js';
+import { createDynamoIdempotency } from './dynamo-idempotency.js';
+import { createDynamoMemberships, identityOf, membershipItem, subscriberAttributes } from './dynamo-memberships.js';
+import { createDynamoPositions } from './dynamo-positions.js';
+import {
+  channelKey,
+  connectionKey,
+  type DynamoTable,
+  isConditionFailure,
+  itemKey,
+  type Key,
+  TABLE_LAYOUT,
+} from './dynamo-table.js';
 import { withRetries } from './retry.js';
 
 /**
@@ -29,31 +36,30 @@ import { withRetries } from './retry.js';
  *   pk = CONN#<id>        sk = META       the connection: connectedAt, sourceIp, userId, info,
  *                                         channels (a string set: its memberships)
  *   pk = CHAN#<channel>   sk = CONN#<id>  a membership: connectionId, connectedAt, userId, info;
- *                                         a fan-out is a Query on pk, presence (issue 12) too
+ *                                         a fan-out is a Query on pk, presence too
  *   pk = STREAM#<channel> sk = META       the channel's stream: offset (its last publication's),
  *                                         epoch (random, made with the item); its own partition
  *                                         so a fan-out's Query never reads it
+ *   pk = HIST#<channel>#<epoch>           a kept publication: offset, frame (the message frame's
+ *        sk = <offset, 16 digits>         JSON text); never deleted by the relay: the window (the
+ *                                         latest historySize) is applied on read, TTL deletes it
+ *   pk = IDEM#<channel>#<key> sk = META   an idempotency key: messageId, claimedAt (epoch s),
+ *                                         offset (once the claiming publish took one)
  *   expiresAt (epoch seconds) is the TTL attribute on every item; userId and info (JSON text)
- *   are absent for anonymous connections
+ *   are absent for anonymous connections. Channel names never contain `#`.
+ *   Their code: dynamo-positions.ts (STREAM), dynamo-history.ts (HIST), dynamo-idempotency.ts
+ *   (IDEM), dynamo-memberships.ts (the CHAN items' attributes, their reads); here the writes of
+ *   CONN and CHAN items.
  *
- * $disconnect reads the connection's channels with a strongly consistent GetItem: an index would
- * be eventually consistent, and a quick connect-disconnect could leave memberships behind.
+ * $disconnect deletes the record first and reads its channels from what the DeleteItem returns:
+ * strongly consistent (an index would not be, and a quick connect-disconnect could leave
+ * memberships behind), and only one of concurrent removes gets them, so leave events go out once.
  * dynalite has no transactions, so subscribe and unsubscribe are two writes each, ordered so a
  * half-done one is repaired by repeating it (and lapses with the connection's TTL otherwise).
  */
-export const TABLE_LAYOUT = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  ttlAttribute: 'expiresAt',
-} as const;
+export { TABLE_LAYOUT };
 
 const BATCH_WRITE_LIMIT = 25;
-/**
- * Members per Query page. Smaller than DynamoDB's 1 MB page (~8,000 members), so the first
- * deliveries start after a short read, and later pages are read while earlier ones are sent.
- * Read units barely change: they are counted on the bytes read, rounded up to 4 KB per page.
- */
-export const MEMBERS_PAGE_SIZE = 250;
 /**
  * Unprocessed batch items are DynamoDB throttling part of a batch: back off and send the rest
  * again, briefly (a $connect waits on it). The SDK's own retries cover whole failed calls.
@@ -62,9 +68,9 @@ const UNPROCESSED_RETRIES = { maxAttempts: 9, baseMs: 20 };
 
 /** The record's attribute listing its channels; the subscription limit counts it. */
 const CHANNELS = 'channels';
+const { partitionKey } = TABLE_LAYOUT;
 
 type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
-type Key = Record<string, string>;
 
 /** DynamoDB still left writes of a batch unprocessed after every retry. */
 export class UnprocessedWritesError extends RelayError {
@@ -77,20 +83,14 @@ export class UnprocessedWritesError extends RelayError {
   }
 }
 
-export interface DynamoStoreOptions {
-  client: DynamoDBDocumentClient;
-  tableName: string;
-  clock: Clock;
-}
+export type DynamoStoreOptions = DynamoTable;
 
 /** ConnectionStore on one DynamoDB table; pagination is hidden behind AsyncIterable. */
-export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptions): ConnectionStore {
-  const connectionKey = (id: string) => `CONN#${id}`;
-  const channelKey = (channel: string) => `CHAN#${channel}`;
-  const streamKey = (channel: string) => `STREAM#${channel}`;
-  // Every attribute the table's schema names comes from TABLE_LAYOUT, which the table is checked against.
-  const { partitionKey, sortKey, ttlAttribute } = TABLE_LAYOUT;
-  const key = (pk: string, sk: string): Key => ({ [partitionKey]: pk, [sortKey]: sk });
+export function createDynamoStore(table: DynamoStoreOptions): ConnectionStore {
+  const { client, tableName } = table;
+  const recordKey = (connectionId: string) => itemKey(connectionKey(connectionId), 'META');
+  const membershipKey = (connectionId: string, channel: string) =>
+    itemKey(channelKey(channel), connectionKey(connectionId));
 
   const writeBatch = (batch: WriteRequest[]): Promise<void> => {
     let pending = batch;
@@ -116,80 +116,23 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
       await writeBatch(requests.slice(start, start + BATCH_WRITE_LIMIT));
     }
   };
+  const deleteAll = (keys: Key[]) => writeAll(keys.map((Key) => ({ DeleteRequest: { Key } })));
 
-  const isConditionFailure = (error: unknown) =>
-    error instanceof Error && error.name === 'ConditionalCheckFailedException';
-  /** The items' common attributes; userId and info only when there are some (anonymous: none). */
-  const subscriberAttributes = (subscriber: Subscriber) => ({
-    connectionId: subscriber.connectionId,
-    connectedAt: subscriber.connectedAt,
-    ...(subscriber.userId !== null && { userId: subscriber.userId }),
-    // As JSON text: a map would not round-trip every JSON value (unsafe integers, empty keys).
-    ...(subscriber.info !== null && { info: JSON.stringify(subscriber.info) }),
-    [ttlAttribute]: subscriber.expiresAt,
-  });
-  const membershipItem = (subscriber: Subscriber, channel: string) => ({
-    ...key(channelKey(channel), connectionKey(subscriber.connectionId)),
-    ...subscriberAttributes(subscriber),
-  });
-
-  /**
-   * Adds `by` (0 or 1) to the channel's counter in one UpdateItem: DynamoDB applies one item's
-   * updates one at a time, so concurrent publishers never share an offset. An absent item is
-   * created with a new epoch. An expired one (TTL deletes late) must count as absent, so the
-   * increment is conditional on a live item; when that fails, a second update restarts the
-   * stream, conditional on its still being expired, so of racing restarts only one makes an epoch
-   * and the others retry the increment on it.
-   */
-  const advance = async (channel: string, by: number, ttlSeconds: number): Promise<StreamPosition> => {
-    const streamItem = key(streamKey(channel), 'META');
-    const nowSeconds = Math.floor(clock.now() / 1000);
-    const expiresAt = nowSeconds + ttlSeconds;
-    // One conditional update of the stream item; undefined when its condition does not hold.
-    const update = async (expression: string, condition: string): Promise<StreamPosition | undefined> => {
-      try {
-        const { Attributes } = await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: streamItem,
-            UpdateExpression: `${expression}, ${ttlAttribute} = :expiresAt`,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: { '#offset': 'offset', '#epoch': 'epoch' },
-            ExpressionAttributeValues: {
-              ':by': by,
-              ':epoch': randomUUID(),
-              ':expiresAt': expiresAt,
-              ':now': nowSeconds,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return { offset: Number(Attributes?.offset ?? 0), epoch: String(Attributes?.epoch ?? '') };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        return undefined;
-      }
-    };
-    for (;;) {
-      const counted = await update(
-        'ADD #offset :by SET #epoch = if_not_exists(#epoch, :epoch)',
-        `attribute_not_exists(${partitionKey}) OR ${ttlAttribute} > :now`,
-      );
-      if (counted) return counted;
-      // Expired: restart it. Undefined when another writer restarted it first: count on its epoch.
-      const restarted = await update('SET #offset = :by, #epoch = :epoch', `${ttlAttribute} <= :now`);
-      if (restarted) return restarted;
-    }
+  /** Deletes the record; what it held when this call deleted it, undefined when there was none. */
+  const deleteRecord = async (connectionId: string): Promise<RemovedConnection | undefined> => {
+    const { Attributes } = await client.send(
+      new DeleteCommand({ TableName: tableName, Key: recordKey(connectionId), ReturnValues: 'ALL_OLD' }),
+    );
+    if (!Attributes) return undefined;
+    const channels = Attributes[CHANNELS] instanceof Set ? [...(Attributes[CHANNELS] as Set<string>)] : [];
+    return { ...identityOf(Attributes), channels };
   };
 
   return {
-    nextPosition(channel: string, ttlSeconds: number) {
-      return advance(channel, 1, ttlSeconds);
-    },
-
-    position(channel: string, ttlSeconds: number) {
-      return advance(channel, 0, ttlSeconds);
-    },
+    ...createDynamoPositions(table),
+    ...createDynamoHistory(table),
+    ...createDynamoIdempotency(table),
+    ...createDynamoMemberships(table),
 
     async add(connection: ConnectionRecord, channels: readonly string[]) {
       const { sourceIp, ...subscriber } = connection;
@@ -198,7 +141,7 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
         {
           PutRequest: {
             Item: {
-              ...key(connectionKey(connection.connectionId), 'META'),
+              ...recordKey(connection.connectionId),
               ...subscriberAttributes(subscriber),
               sourceIp,
               ...(channels.length > 0 && { [CHANNELS]: new Set(channels) }),
@@ -210,7 +153,7 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
     },
 
     async subscribe(subscriber: Subscriber, channel: string, maxSubscriptions: number): Promise<SubscribeResult> {
-      const meta = key(connectionKey(subscriber.connectionId), 'META');
+      const meta = recordKey(subscriber.connectionId);
       let result: SubscribeResult;
       try {
         // The record first, conditionally: the limit holds however many subscribes race (DynamoDB
@@ -251,14 +194,14 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
       // The membership first: if the second write fails, the record lists one channel too many
       // (it counts towards the limit until a repeated unsubscribe; $disconnect deleting an absent
       // membership is fine), but no fan-out reaches the connection there any more.
-      await client.send(
-        new DeleteCommand({ TableName: tableName, Key: key(channelKey(channel), connectionKey(connectionId)) }),
+      const { Attributes } = await client.send(
+        new DeleteCommand({ TableName: tableName, Key: membershipKey(connectionId, channel), ReturnValues: 'ALL_OLD' }),
       );
       try {
         await client.send(
           new UpdateCommand({
             TableName: tableName,
-            Key: key(connectionKey(connectionId), 'META'),
+            Key: recordKey(connectionId),
             UpdateExpression: `DELETE ${CHANNELS} :channels`,
             ConditionExpression: `attribute_exists(${partitionKey})`,
             ExpressionAttributeValues: { ':channels': new Set([channel]) },
@@ -268,53 +211,16 @@ export function createDynamoStore({ client, tableName, clock }: DynamoStoreOptio
         // No record: nothing lists the channel.
         if (!isConditionFailure(error)) throw error;
       }
+      return Attributes !== undefined;
     },
 
     async remove(connectionId: string, channels: readonly string[] = []) {
-      const meta = key(connectionKey(connectionId), 'META');
-      const { Item } = await client.send(
-        new GetCommand({ TableName: tableName, Key: meta, ConsistentRead: true, ProjectionExpression: CHANNELS }),
-      );
-      const recorded = Item?.[CHANNELS] instanceof Set ? [...(Item[CHANNELS] as Set<string>)] : [];
-      const all = new Set([...recorded, ...channels]);
-      const keys = [meta, ...[...all].map((channel) => key(channelKey(channel), connectionKey(connectionId)))];
-      await writeAll(keys.map((Key) => ({ DeleteRequest: { Key } })));
-    },
-
-    async *members(channel: string) {
-      // TTL deletion lags by up to days, so expired items are filtered out on read.
-      const nowSeconds = Math.floor(clock.now() / 1000);
-      // A read ahead fails while nobody awaits it yet (the consumer is busy delivering): mark it
-      // handled at once, or Node (and Lambda) would end the process on an unhandled rejection.
-      // Awaiting it later still throws to the consumer.
-      const readPage = (startKey?: Record<string, unknown>) => {
-        const page = client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: `${partitionKey} = :channel`,
-            FilterExpression: `${ttlAttribute} > :now`,
-            ProjectionExpression: 'connectionId, connectedAt',
-            ExpressionAttributeValues: { ':channel': channelKey(channel), ':now': nowSeconds },
-            ExclusiveStartKey: startKey,
-            Limit: MEMBERS_PAGE_SIZE,
-          }),
-        );
-        page.catch(() => {});
-        return page;
-      };
-      let next: Promise<QueryCommandOutput> | undefined = readPage();
-      while (next) {
-        const page: QueryCommandOutput = await next;
-        // Read ahead: the next page arrives while this one is being delivered.
-        next = page.LastEvaluatedKey ? readPage(page.LastEvaluatedKey) : undefined;
-        const members: Member[] = [];
-        for (const item of page.Items ?? []) {
-          if (typeof item.connectionId === 'string') {
-            members.push({ connectionId: item.connectionId, connectedAt: Number(item.connectedAt ?? 0) });
-          }
-        }
-        if (members.length > 0) yield members;
-      }
+      // A failure after the record is gone leaves its memberships to fan-out's pruning and to TTL: a
+      // repeated remove no longer finds them. The price of the record answering exactly one caller.
+      const removed = await deleteRecord(connectionId);
+      const all = new Set([...(removed?.channels ?? []), ...channels]);
+      await deleteAll([...all].map((channel) => membershipKey(connectionId, channel)));
+      return removed;
     },
   };
 }

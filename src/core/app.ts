@@ -8,10 +8,12 @@ import {
   reply,
 } from './client-requests.js';
 import { InvalidMessageError } from './errors.js';
+import { type HistoryQuery, type HistoryResult, readHistory } from './history.js';
 import type { Identity } from './identity.js';
-import type { Clock, ConnectionStore, Logger, Sender } from './ports.js';
+import { forgetConnection, listPresence } from './membership.js';
+import type { Clock, ConnectionStore, Logger, PresenceMember, Sender } from './ports.js';
 import { errorFrame, parseFrame, readEnvelope } from './protocol.js';
-import { deliverPublication, type PublishResult, preparePublication } from './publishing.js';
+import { deliverPlacement, type PublishOptions, type PublishResult, placePublication } from './publishing.js';
 
 export {
   CONNECTION_TTL_SECONDS,
@@ -19,14 +21,18 @@ export {
   type MessageContext,
   type MessageOutcome,
 } from './client-requests.js';
+export type { HistoryQuery, HistoryResult } from './history.js';
 export {
-  API_GATEWAY_MAX_MESSAGE_BYTES,
+  ABANDONED_CLAIM_SECONDS,
+  IDEMPOTENCY_WINDOW_SECONDS,
+  MAX_MESSAGE_FRAME_BYTES,
+  type PublishOptions,
   type PublishResult,
   STREAM_MIN_TTL_SECONDS,
   streamTtlSeconds,
 } from './publishing.js';
 
-/** What connect and disconnect need: the store only, so their Lambda bundles carry no sender. */
+/** What $connect needs: the store only, so its Lambda bundle carries no sender. */
 export interface ConnectionsDeps {
   store: ConnectionStore;
   clock: Clock;
@@ -51,18 +57,26 @@ export interface ConnectInput {
   identity: Identity;
 }
 
-/** The connection lifecycle: $connect and $disconnect. */
+/** $connect: recording a connection. */
 export interface Connections {
   connect(input: ConnectInput): Promise<void>;
-  disconnect(connectionId: string): Promise<void>;
 }
 
 /** The relay's use cases, independent of AWS and of the transport. */
 export interface Relay extends Connections {
+  /** $disconnect: forgets the connection and announces its leave in joinLeave channels. */
+  disconnect(connectionId: string): Promise<void>;
   /** Handles one raw client frame: carry it out, or send the sender one error frame. */
   message(context: MessageContext, body: string | undefined | null): Promise<MessageOutcome>;
-  /** Server API publish (`from` and `user` null); throws InvalidMessageError (invalid_channel, message_too_large). */
-  publish(channel: string, data: unknown): Promise<PublishResult>;
+  /**
+   * Server API publish (`from` and `user` null); throws InvalidMessageError (invalid_channel,
+   * message_too_large, in_progress).
+   */
+  publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
+  /** Server API history: no capability applies; `invalid_request` for a limit over historySize. */
+  history(channel: string, query: HistoryQuery): Promise<HistoryResult>;
+  /** Server API presence; `forbidden` where the namespace keeps none. */
+  presence(channel: string): Promise<{ channel: string; members: PresenceMember[] }>;
   /** Closes a connection at the gateway; throws ConnectionGoneError when it is unknown there. */
   closeConnection(connectionId: string): Promise<void>;
 }
@@ -73,8 +87,8 @@ export const DEFAULT_FANOUT_CONCURRENCY = 64;
 export const DEFAULT_MAX_SUBSCRIPTIONS = 100;
 
 /**
- * Records and forgets connections. Every connection joins the default channel, and an
- * authenticated one its personal channel, so the server can reach every connection of a user.
+ * Records connections. Every connection joins the default channel, and an authenticated one its
+ * personal channel, so the server can reach every connection of a user.
  */
 export function createConnections({ store, clock }: ConnectionsDeps): Connections {
   return {
@@ -91,10 +105,6 @@ export function createConnections({ store, clock }: ConnectionsDeps): Connection
       };
       await store.add(record, channels);
     },
-
-    async disconnect(connectionId) {
-      await store.remove(connectionId);
-    },
   };
 }
 
@@ -108,10 +118,15 @@ export function createRelay(deps: RelayDeps): Relay {
     concurrency: deps.fanoutConcurrency ?? DEFAULT_FANOUT_CONCURRENCY,
     namespaces: deps.namespaces ?? {},
     maxSubscriptions: deps.maxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS,
+    forget: (connectionId, channel) => forgetConnection(connectionId, [channel], requestDeps),
   };
 
   return {
     ...createConnections(deps),
+
+    disconnect(connectionId) {
+      return forgetConnection(connectionId, [], requestDeps);
+    },
 
     async message(context, body) {
       // Known once the frame is an object with a valid id: every reply after that carries it.
@@ -127,15 +142,19 @@ export function createRelay(deps: RelayDeps): Relay {
       }
     },
 
-    async publish(channel, data) {
-      const publication = await preparePublication(
-        assertChannelName(channel),
-        data,
-        { from: null, user: null },
-        deps.clock.now(),
-        requestDeps,
-      );
-      return deliverPublication(publication, requestDeps);
+    async publish(channel, data, options) {
+      const server = { from: null, user: null };
+      const now = deps.clock.now();
+      const placement = await placePublication(assertChannelName(channel), data, server, now, requestDeps, options);
+      return deliverPlacement(placement, requestDeps);
+    },
+
+    history(channel, query) {
+      return readHistory(assertChannelName(channel), query, requestDeps);
+    },
+
+    async presence(channel) {
+      return { channel, members: await listPresence(assertChannelName(channel), requestDeps) };
     },
 
     closeConnection(connectionId) {

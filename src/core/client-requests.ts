@@ -8,11 +8,28 @@ import {
   personalChannelOwner,
 } from './channels.js';
 import { ConnectionGoneError, InvalidMessageError } from './errors.js';
-import type { FanoutDeps } from './fanout.js';
+import { readHistory, recoverSince } from './history.js';
 import { type Identity, userRefOf } from './identity.js';
-import type { ConnectionStore, Sender, Subscriber } from './ports.js';
-import { ackFrame, type ClientFrame, pongFrame, subscribedFrame, unsubscribedFrame } from './protocol.js';
-import { deliverPublication, type PublishResult, preparePublication, streamTtlSeconds } from './publishing.js';
+import { announce, forgetConnection, listPresence, type MembershipDeps } from './membership.js';
+import type { ConnectionStore, PresenceMember, Sender, StreamPosition, Subscriber } from './ports.js';
+import {
+  ackFrame,
+  type ClientFrame,
+  historyFrames,
+  pongFrame,
+  presenceFrames,
+  subscribedFrame,
+  unsubscribedFrame,
+} from './protocol.js';
+import {
+  deliverPlacement,
+  type Placement,
+  type PublishOptions,
+  type PublishResult,
+  placedAs,
+  placePublication,
+  streamTtlSeconds,
+} from './publishing.js';
 
 /** API Gateway closes a connection after 2 hours; keep its items a little longer than that. */
 export const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
@@ -33,13 +50,15 @@ export interface MessageContext {
 /** What happened to one client frame. */
 export type MessageOutcome =
   | { kind: 'published'; channel: string; result: PublishResult }
-  | { kind: 'subscribed' | 'unsubscribed'; channel: string }
+  /** `recovered` answers a subscribe with `since`; `replayed` publications were sent after it. */
+  | { kind: 'subscribed'; channel: string; recovered?: boolean; replayed: number }
+  | { kind: 'unsubscribed' | 'history' | 'presence'; channel: string }
   | { kind: 'pong' }
   | { kind: 'rejected'; code: InvalidMessageError['code'] }
   /** The connection had no record (its $disconnect ran first): it was closed so its client reconnects. */
   | { kind: 'closed' };
 
-export interface ClientRequestDeps extends FanoutDeps {
+export interface ClientRequestDeps extends MembershipDeps {
   store: ConnectionStore;
   sender: Sender;
   namespaces: Namespaces;
@@ -52,7 +71,7 @@ export async function reply(deps: ClientRequestDeps, connectionId: string, paylo
     await deps.sender.send(connectionId, payload);
   } catch (error) {
     if (!(error instanceof ConnectionGoneError)) throw error;
-    await deps.store.remove(connectionId);
+    await forgetConnection(connectionId, [], deps);
   }
 }
 
@@ -78,9 +97,11 @@ export async function handleClientFrame(
         );
       }
       if (result === 'gone') return closeUnrecorded(deps, connectionId);
+      // Read after the membership is written: every later publication reaches this connection live.
       const position = await deps.store.position(frame.channel, streamTtlSeconds(frame.channel, deps.namespaces));
-      await reply(deps, connectionId, subscribedFrame(frame.channel, position, frame.id));
-      return { kind: 'subscribed', channel: frame.channel };
+      const outcome = await replyToSubscribe(deps, connectionId, frame.channel, position, frame.id, frame.since);
+      if (result === 'added') await announce('join', frame.channel, memberOf(context), deps);
+      return outcome;
     }
 
     case 'unsubscribe': {
@@ -91,27 +112,77 @@ export async function handleClientFrame(
           `"${own}" is this user's personal channel: the server reaches the user's connections through it`,
         );
       }
-      await deps.store.unsubscribe(connectionId, frame.channel);
+      const wasMember = await deps.store.unsubscribe(connectionId, frame.channel);
       await reply(deps, connectionId, unsubscribedFrame(frame.channel, frame.id));
+      if (wasMember) await announce('leave', frame.channel, memberOf(context), deps);
       return { kind: 'unsubscribed', channel: frame.channel };
     }
 
     case 'publish': {
-      const publication = await preparePublicationFrom(deps, context, frame.channel, frame.data);
-      // Acknowledged once accepted: the publisher need not wait for every delivery.
-      await reply(deps, connectionId, ackFrame(frame.channel, publication.messageId, publication.offset, frame.id));
-      return { kind: 'published', channel: frame.channel, result: await deliverPublication(publication, deps) };
+      const { idempotencyKey } = frame;
+      const placement = await placeFrom(deps, context, frame.channel, frame.data, { idempotencyKey });
+      const { messageId, offset } = placedAs(placement);
+      // Acknowledged once kept: the publisher need not wait for every delivery.
+      const duplicate = placement.kind === 'duplicate';
+      await reply(deps, connectionId, ackFrame(frame.channel, messageId, offset, frame.id, duplicate));
+      return { kind: 'published', channel: frame.channel, result: await deliverPlacement(placement, deps) };
     }
 
     case 'sendmessage': {
       // Today's contract: the default channel, no acknowledgement.
-      const publication = await preparePublicationFrom(deps, context, DEFAULT_CHANNEL, frame.data);
-      return { kind: 'published', channel: DEFAULT_CHANNEL, result: await deliverPublication(publication, deps) };
+      const placement = await placeFrom(deps, context, DEFAULT_CHANNEL, frame.data);
+      return { kind: 'published', channel: DEFAULT_CHANNEL, result: await deliverPlacement(placement, deps) };
+    }
+
+    case 'history': {
+      assertAllowed(identity, frame.channel, 'history');
+      const { limit, since } = frame;
+      const { position, publications } = await readHistory(frame.channel, { limit, since }, deps);
+      const frames = publications.map((publication) => publication.frame);
+      for (const page of historyFrames(frame.channel, position, frames, frame.id))
+        await reply(deps, connectionId, page);
+      return { kind: 'history', channel: frame.channel };
+    }
+
+    case 'presence': {
+      assertAllowed(identity, frame.channel, 'presence');
+      const members = await listPresence(frame.channel, deps);
+      for (const page of presenceFrames(frame.channel, members, frame.id)) await reply(deps, connectionId, page);
+      return { kind: 'presence', channel: frame.channel };
     }
   }
 }
 
-function preparePublicationFrom(deps: ClientRequestDeps, context: MessageContext, channel: string, data: unknown) {
+/**
+ * Answers a subscribe: `subscribed`, then, when it gave `since`, each missed publication in
+ * offset order (or `recovered: false` and nothing, when they cannot all be replayed).
+ */
+async function replyToSubscribe(
+  deps: ClientRequestDeps,
+  connectionId: string,
+  channel: string,
+  position: StreamPosition,
+  id: string | undefined,
+  since: StreamPosition | undefined,
+): Promise<MessageOutcome> {
+  if (since === undefined) {
+    await reply(deps, connectionId, subscribedFrame(channel, position, id));
+    return { kind: 'subscribed', channel, replayed: 0 };
+  }
+  const missed = await recoverSince(channel, since, position, deps);
+  await reply(deps, connectionId, subscribedFrame(channel, position, id, missed !== undefined));
+  // One at a time: API Gateway may reorder concurrent posts, and the offsets say the order anyway.
+  for (const publication of missed ?? []) await reply(deps, connectionId, publication.frame);
+  return { kind: 'subscribed', channel, recovered: missed !== undefined, replayed: missed?.length ?? 0 };
+}
+
+function placeFrom(
+  deps: ClientRequestDeps,
+  context: MessageContext,
+  channel: string,
+  data: unknown,
+  options?: PublishOptions,
+): Promise<Placement> {
   assertAllowed(context.identity, channel, 'publish');
   if (!optionsFor(channel, deps.namespaces).clientPublish) {
     throw new InvalidMessageError(
@@ -120,7 +191,7 @@ function preparePublicationFrom(deps: ClientRequestDeps, context: MessageContext
     );
   }
   const publisher = { from: context.connectionId, user: userRefOf(context.identity) };
-  return preparePublication(channel, data, publisher, deps.clock.now(), deps);
+  return placePublication(channel, data, publisher, deps.clock.now(), deps, options);
 }
 
 function assertAllowed({ capabilities, userId }: Identity, channel: string, operation: Operation): void {
@@ -131,6 +202,10 @@ function assertAllowed({ capabilities, userId }: Identity, channel: string, oper
       ? `"${channel}" is another user's personal channel`
       : `this connection's capabilities do not allow ${operation} on "${channel}"`;
   throw new InvalidMessageError('forbidden', why);
+}
+
+function memberOf({ connectionId, identity }: MessageContext): PresenceMember {
+  return { connectionId, userId: identity.userId, info: identity.info };
 }
 
 function subscriberOf({ connectionId, connectedAt, identity }: MessageContext): Subscriber {

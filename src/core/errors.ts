@@ -43,4 +43,6 @@ export type InvalidMessageCode =
   | 'invalid_channel'
   | 'invalid_request'
   | 'forbidden'
-  | 'too_many_subscriptions';
+  | 'too_many_subscriptions'
+  /** A publish with this idempotency key is still being placed: retry shortly. */
+  | 'in_progress';

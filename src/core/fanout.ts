@@ -1,5 +1,5 @@
 import { ConnectionGoneError } from './errors.js';
-import type { Clock, ConnectionStore, Logger, Member, Sender } from './ports.js';
+import type { Clock, Logger, Member, Sender } from './ports.js';
 
 /** How a fan-out went; `delivered + gone + failed` is the number of recipients tried. */
 export interface FanoutResult {
@@ -10,7 +10,11 @@ export interface FanoutResult {
 
 export interface FanoutDeps {
   sender: Sender;
-  store: Pick<ConnectionStore, 'remove'>;
+  /**
+   * Forgets a connection that answered Gone: its record, every membership it lists and this
+   * channel's (a membership can outlive its record), telling joinLeave channels it left.
+   */
+  forget: (connectionId: string, channel: string) => Promise<void>;
   logger: Logger;
   clock: Clock;
   /** At most this many deliveries in flight: Lambda has one socket pool, AWS throttles bursts. */
@@ -36,6 +40,8 @@ export async function fanOut(
   recipients: AsyncIterable<Member[]>,
   payload: string,
   deps: FanoutDeps,
+  /** A member not to send to (the connection a join event is about). */
+  except?: string,
 ): Promise<FanoutResult> {
   const result: FanoutResult = { delivered: 0, gone: 0, failed: 0 };
 
@@ -71,6 +77,7 @@ export async function fanOut(
   try {
     for await (const page of recipients) {
       for (const member of page) {
+        if (member.connectionId === except) continue;
         while (inFlight >= deps.concurrency) await nextRelease();
         inFlight++;
         // deliver() settles every error itself; a throwing logger must still free the slot.
@@ -86,8 +93,7 @@ export async function fanOut(
 
 async function prune(connectionId: string, channel: string, deps: FanoutDeps): Promise<void> {
   try {
-    // The channel too: a membership can outlive the record that lists it.
-    await deps.store.remove(connectionId, [channel]);
+    await deps.forget(connectionId, channel);
   } catch (error) {
     // TTL removes it eventually; a failed prune must not fail the broadcast.
     deps.logger.warn('could not prune gone connection', { connectionId, error });

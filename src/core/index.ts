@@ -5,5 +5,6 @@ export * from './clock.js';
 export * from './errors.js';
 export * from './fanout.js';
 export * from './identity.js';
+export * from './paging.js';
 export type * from './ports.js';
 export * from './protocol.js';

@@ -103,12 +103,15 @@ export interface IdempotencyStore {
     messageId: string,
     times: { expiresAt: number; staleBefore: number },
   ): Promise<'claimed' | IdempotencyRecord>;
-  /** Records the offset the claiming publish took, so repeats can answer with it. */
-  settle(channel: string, key: string, offset: number): Promise<void>;
+  /**
+   * Records the offset the claiming publish took, so repeats can answer with it; only while the
+   * claim is still `messageId`'s (a stalled publish whose claim was taken over changes nothing).
+   */
+  settle(channel: string, key: string, messageId: string, offset: number): Promise<void>;
   /** Reads a live claim (strongly consistent); undefined when there is none. */
   lookup(channel: string, key: string): Promise<IdempotencyRecord | undefined>;
-  /** Drops a claim whose publish failed, so a retry is not refused for minutes. */
-  release(channel: string, key: string): Promise<void>;
+  /** Drops `messageId`'s unsettled claim after its publish failed, so a retry is not refused for minutes. */
+  release(channel: string, key: string, messageId: string): Promise<void>;
 }
 
 /** A channel member as presence lists it and join/leave events name it. */

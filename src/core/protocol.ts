@@ -1,23 +1,38 @@
 import { assertChannelName } from './channels.js';
 import { InvalidMessageError } from './errors.js';
 import type { UserRef } from './identity.js';
-import type { StreamPosition } from './ports.js';
+import { pageByBytes, REPLY_PAGE_BYTES } from './paging.js';
+import type { PresenceMember, StreamPosition } from './ports.js';
 
 /** Today's action: publish to the default channel, no acknowledgement (the contract before channels). */
 export const SEND_MESSAGE_ACTION = 'sendmessage';
 
 /** Every action a client frame may name, in the order error messages list them. */
-export const CLIENT_ACTIONS = ['subscribe', 'unsubscribe', 'publish', 'ping', SEND_MESSAGE_ACTION] as const;
+export const CLIENT_ACTIONS = [
+  'subscribe',
+  'unsubscribe',
+  'publish',
+  'history',
+  'presence',
+  'ping',
+  SEND_MESSAGE_ACTION,
+] as const;
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
 /** A client's request id: echoed on every direct reply so it can match replies to requests. */
 export const MAX_REQUEST_ID_LENGTH = 64;
+/** An idempotency key's and an epoch's longest accepted length. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 64;
+export const MAX_EPOCH_LENGTH = 64;
 
 /** A client frame after validation. `id` is the client's request id, when it sent one. */
 export type ClientFrame =
-  | { action: 'subscribe'; id?: string; channel: string }
+  /** `since`: the last position the client got; asks for what it missed (recovery). */
+  | { action: 'subscribe'; id?: string; channel: string; since?: StreamPosition }
   | { action: 'unsubscribe'; id?: string; channel: string }
-  | { action: 'publish'; id?: string; channel: string; data: unknown }
+  | { action: 'publish'; id?: string; channel: string; data: unknown; idempotencyKey?: string }
+  | { action: 'history'; id?: string; channel: string; limit?: number; since?: StreamPosition }
+  | { action: 'presence'; id?: string; channel: string }
   | { action: 'ping'; id?: string }
   | { action: typeof SEND_MESSAGE_ACTION; id?: string; data: unknown };
 
@@ -94,11 +109,95 @@ export function parseFrame({ id, fields }: Envelope): ClientFrame {
       return { action, ...withId };
     case SEND_MESSAGE_ACTION:
       return { action, ...withId, data: requireData(action, fields) };
-    case 'publish':
-      return { action, ...withId, channel: channelOf(action, fields), data: requireData(action, fields) };
+    case 'publish': {
+      const idempotencyKey = idempotencyKeyOf(fields);
+      return {
+        action,
+        ...withId,
+        channel: channelOf(action, fields),
+        data: requireData(action, fields),
+        ...(idempotencyKey !== undefined && { idempotencyKey }),
+      };
+    }
+    case 'subscribe': {
+      const since = positionOf(fields, 'since');
+      return { action, ...withId, channel: channelOf(action, fields), ...(since && { since }) };
+    }
+    case 'history': {
+      const since = positionOf(fields, 'since');
+      const limit = limitOf(fields);
+      return {
+        action,
+        ...withId,
+        channel: channelOf(action, fields),
+        ...(limit !== undefined && { limit }),
+        ...(since && { since }),
+      };
+    }
     default:
       return { action, ...withId, channel: channelOf(action, fields) };
   }
+}
+
+/**
+ * Checks a client's `{offset, epoch}`: a safe integer >= 0 and a non-empty string. Shared with the
+ * server API, which reads the same two values from its query string.
+ */
+export function assertPosition(offset: unknown, epoch: unknown, field: string): StreamPosition {
+  if (!Number.isSafeInteger(offset) || (offset as number) < 0) {
+    throw new InvalidMessageError(
+      'invalid_request',
+      `"${field}.offset" must be an integer of at least 0, got ${describe(offset)}`,
+    );
+  }
+  if (typeof epoch !== 'string' || epoch.length === 0 || epoch.length > MAX_EPOCH_LENGTH) {
+    throw new InvalidMessageError(
+      'invalid_request',
+      `"${field}.epoch" must be a string of 1-${MAX_EPOCH_LENGTH} characters, got ${describe(epoch)}`,
+    );
+  }
+  return { offset: offset as number, epoch };
+}
+
+function positionOf(fields: Record<string, unknown>, field: string): StreamPosition | undefined {
+  if (!(field in fields)) return undefined;
+  const value = fields[field];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidMessageError(
+      'invalid_request',
+      `"${field}" must be an object {"offset": <integer>, "epoch": "<string>"}, got ${describe(value)}`,
+    );
+  }
+  const { offset, epoch } = value as Record<string, unknown>;
+  return assertPosition(offset, epoch, field);
+}
+
+function limitOf(fields: Record<string, unknown>): number | undefined {
+  if (!('limit' in fields)) return undefined;
+  const { limit } = fields;
+  if (!Number.isSafeInteger(limit) || (limit as number) < 1) {
+    throw new InvalidMessageError(
+      'invalid_request',
+      `"limit" must be an integer of at least 1, got ${describe(limit)}`,
+    );
+  }
+  return limit as number;
+}
+
+function idempotencyKeyOf(fields: Record<string, unknown>): string | undefined {
+  if (!('idempotencyKey' in fields)) return undefined;
+  return assertIdempotencyKey(fields.idempotencyKey);
+}
+
+/** A key of 1-64 characters; shared with the server API's body check. */
+export function assertIdempotencyKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new InvalidMessageError(
+      'invalid_request',
+      `"idempotencyKey" must be a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters, got ${describe(key)}`,
+    );
+  }
+  return key;
 }
 
 /** Both steps at once, for callers that do not answer with the id. */
@@ -138,13 +237,17 @@ function describe(value: unknown): string {
 /** `{"id": ...}` when the request had one, else nothing: replies to id-less frames carry no id. */
 const idField = (id: string | undefined) => (id === undefined ? {} : { id });
 
-/** The reply to a subscribe, with the channel's last position (offset 0 when nothing was published). */
-export function subscribedFrame(channel: string, position: StreamPosition, id?: string): string {
+/**
+ * The reply to a subscribe, with the channel's last position (offset 0 when nothing was published);
+ * `recovered` answers a subscribe that gave `since`.
+ */
+export function subscribedFrame(channel: string, position: StreamPosition, id?: string, recovered?: boolean): string {
   return JSON.stringify({
     type: 'subscribed',
     ...idField(id),
     channel,
-    position: { offset: position.offset, epoch: position.epoch },
+    position: positionField(position),
+    ...(recovered !== undefined && { recovered }),
   });
 }
 
@@ -153,10 +256,46 @@ export function unsubscribedFrame(channel: string, id?: string): string {
   return JSON.stringify({ type: 'unsubscribed', ...idField(id), channel });
 }
 
-/** The reply to an accepted publish, sent before delivery to the subscribers. */
-export function ackFrame(channel: string, messageId: string, offset: number, id?: string): string {
-  return JSON.stringify({ type: 'ack', ...idField(id), channel, messageId, offset });
+/**
+ * The reply to an accepted publish, sent before delivery to the subscribers; `duplicate` when an
+ * earlier publish with the same idempotency key was accepted (its id and offset are these).
+ */
+export function ackFrame(channel: string, messageId: string, offset: number, id?: string, duplicate?: boolean): string {
+  return JSON.stringify({ type: 'ack', ...idField(id), channel, messageId, offset, ...(duplicate && { duplicate }) });
 }
+
+/**
+ * The reply to a history request, as frames of at most 128 KB: `publications` (message frames, kept
+ * as the JSON text subscribers got) oldest first across the pages, `more` on every page but the last.
+ */
+export function historyFrames(channel: string, position: StreamPosition, frames: string[], id?: string): string[] {
+  const head = JSON.stringify({ type: 'history', ...idField(id), channel, position: positionField(position) });
+  return pagedFrames(head, 'publications', frames);
+}
+
+/** The reply to a presence request: the members, paged like history. */
+export function presenceFrames(channel: string, members: PresenceMember[], id?: string): string[] {
+  const head = JSON.stringify({ type: 'presence', ...idField(id), channel });
+  return pagedFrames(head, 'members', members.map(memberJson));
+}
+
+/** What the other subscribers of a joinLeave channel receive when a connection subscribes or leaves. */
+export function membershipFrame(type: 'join' | 'leave', channel: string, member: PresenceMember): string {
+  return `{"type":"${type}","channel":${JSON.stringify(channel)},"member":${memberJson(member)}}`;
+}
+
+function memberJson({ connectionId, userId, info }: PresenceMember): string {
+  return JSON.stringify({ connectionId, userId, info });
+}
+
+/** `head` (a JSON object's text) extended with `"<field>":[items],"more":...`, one frame per page. */
+function pagedFrames(head: string, field: string, items: string[]): string[] {
+  const pages = pageByBytes(items, REPLY_PAGE_BYTES);
+  const open = `${head.slice(0, -1)},"${field}":[`;
+  return pages.map((page, index) => `${open}${page.join(',')}],"more":${index < pages.length - 1}}`);
+}
+
+const positionField = ({ offset, epoch }: StreamPosition) => ({ offset, epoch });
 
 /** The reply to a ping. */
 export function pongFrame(id?: string): string {

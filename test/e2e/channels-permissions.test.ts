@@ -36,6 +36,8 @@ describe('capabilities and personal channels', () => {
     // What it may do still works after the denials: it receives what others publish.
     const ack = await other.request({ action: 'publish', channel, data: 'yes' });
     expect(await reader.next()).toMatchObject({ type: 'message', channel, id: ack.messageId, data: 'yes' });
+    // chat has join/leave: the reader's subscribe was announced to the member before it.
+    expect(await other.next()).toMatchObject({ type: 'join', channel, member: { connectionId: reader.connectionId } });
     expect(await other.next()).toMatchObject({ type: 'message', id: ack.messageId });
     expect(await other.settle(300)).toEqual([]);
     await Promise.all([reader.close(), other.close()]);

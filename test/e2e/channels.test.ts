@@ -39,6 +39,12 @@ describe('channels end to end: subscribe, publish, unsubscribe', () => {
     });
     const { epoch } = subscribed.position;
     expect(await bob.request({ action: 'subscribe', channel })).toMatchObject({ type: 'subscribed', channel });
+    // chat has join/leave: alice hears bob join, with who he is.
+    expect(await alice.next()).toEqual({
+      type: 'join',
+      channel,
+      member: { connectionId: bob.connectionId, userId: 'bob', info: { name: 'Bob' } },
+    });
 
     const ack = await alice.request({ action: 'publish', channel, data: { text: 'hi bob' }, id: 'p1' });
     expect(ack).toEqual({ type: 'ack', id: 'p1', channel, messageId: expect.any(String), offset: 1 });

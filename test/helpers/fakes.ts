@@ -2,9 +2,14 @@ import {
   ConnectionGoneError,
   type ConnectionRecord,
   type ConnectionStore,
+  type HistoryRange,
+  type IdempotencyRecord,
   type Logger,
   type Member,
+  type PresenceMember,
+  type RemovedConnection,
   type Sender,
+  type StoredPublication,
   type StreamPosition,
   type SubscribeResult,
   type Subscriber,
@@ -38,18 +43,75 @@ export class FakeStore implements ConnectionStore {
   }
 
   async unsubscribe(connectionId: string, channel: string) {
-    this.channels.get(channel)?.delete(connectionId);
+    const existed = this.channels.get(channel)?.delete(connectionId) ?? false;
     this.connections.get(connectionId)?.channels.delete(channel);
+    return existed;
   }
 
   readonly removed: { connectionId: string; channels: readonly string[] }[] = [];
 
-  async remove(connectionId: string, channels: readonly string[] = []) {
+  async remove(connectionId: string, channels: readonly string[] = []): Promise<RemovedConnection | undefined> {
     this.removed.push({ connectionId, channels });
-    const listed = this.connections.get(connectionId)?.channels ?? [];
+    const record = this.connections.get(connectionId);
+    const listed = record?.channels ?? [];
     // Only what the record lists and what the caller names, as the table's store can.
     for (const channel of new Set([...listed, ...channels])) this.channels.get(channel)?.delete(connectionId);
     this.connections.delete(connectionId);
+    return record && { userId: record.userId, info: record.info, channels: [...record.channels] };
+  }
+
+  async presence(channel: string): Promise<PresenceMember[]> {
+    return [...(this.channels.get(channel)?.values() ?? [])]
+      .filter((membership) => membership.expiresAt > this.nowSeconds())
+      .map(({ connectionId, userId, info }) => ({ connectionId, userId, info }));
+  }
+
+  /** `<channel>#<epoch>` → offset → the kept publication and when it lapses. */
+  readonly history = new Map<string, Map<number, StoredPublication & { expiresAt: number }>>();
+
+  async append(channel: string, epoch: string, publication: StoredPublication, ttlSeconds: number) {
+    const stream = `${channel}#${epoch}`;
+    if (!this.history.has(stream)) this.history.set(stream, new Map());
+    this.history.get(stream)!.set(publication.offset, { ...publication, expiresAt: this.nowSeconds() + ttlSeconds });
+  }
+
+  async read(channel: string, { epoch, after, upTo, limit }: HistoryRange): Promise<StoredPublication[]> {
+    const kept = [...(this.history.get(`${channel}#${epoch}`)?.values() ?? [])]
+      .filter(({ offset, expiresAt }) => offset > after && offset <= upTo && expiresAt > this.nowSeconds())
+      .sort((a, b) => a.offset - b.offset)
+      .map(({ offset, frame }) => ({ offset, frame }));
+    return limit > 0 ? kept.slice(-limit) : [];
+  }
+
+  /** `<channel>#<key>` → the claim. */
+  readonly claims = new Map<string, IdempotencyRecord & { claimedAt: number; expiresAt: number }>();
+
+  async claim(channel: string, key: string, messageId: string, times: { expiresAt: number; staleBefore: number }) {
+    const existing = this.claims.get(`${channel}#${key}`);
+    const live =
+      existing &&
+      existing.expiresAt > this.nowSeconds() &&
+      (existing.offset !== undefined || existing.claimedAt >= times.staleBefore);
+    if (live)
+      return { messageId: existing.messageId, ...(existing.offset !== undefined && { offset: existing.offset }) };
+    this.claims.set(`${channel}#${key}`, { messageId, claimedAt: this.nowSeconds(), expiresAt: times.expiresAt });
+    return 'claimed' as const;
+  }
+
+  async settle(channel: string, key: string, messageId: string, offset: number) {
+    const claim = this.claims.get(`${channel}#${key}`);
+    if (claim?.messageId === messageId) claim.offset = offset;
+  }
+
+  async lookup(channel: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const claim = this.claims.get(`${channel}#${key}`);
+    if (!claim || claim.expiresAt <= this.nowSeconds()) return undefined;
+    return { messageId: claim.messageId, ...(claim.offset !== undefined && { offset: claim.offset }) };
+  }
+
+  async release(channel: string, key: string, messageId: string) {
+    const claim = this.claims.get(`${channel}#${key}`);
+    if (claim?.messageId === messageId && claim.offset === undefined) this.claims.delete(`${channel}#${key}`);
   }
 
   async *members(channel: string): AsyncIterable<Member[]> {

@@ -8,7 +8,8 @@ import {
 import type { InitializeMiddleware } from '@smithy/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDynamoClient } from '../../src/aws/dynamo-client.js';
-import { createDynamoStore, MEMBERS_PAGE_SIZE, UnprocessedWritesError } from '../../src/aws/dynamo-store.js';
+import { MEMBERS_PAGE_SIZE } from '../../src/aws/dynamo-memberships.js';
+import { createDynamoStore, UnprocessedWritesError } from '../../src/aws/dynamo-store.js';
 import {
   type ConnectionRecord,
   type ConnectionStore,
@@ -189,21 +190,21 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     expect(Item).toBeUndefined();
   });
 
-  it('unsubscribe removes the membership and the listing; repeating it, or an unknown channel, is fine', async () => {
+  it('unsubscribe removes the membership and the listing; true only when there was a membership', async () => {
     await store.add(record('x1'), ['default']);
     await store.subscribe(subscriber('x1'), 'chat:b', 100);
 
-    await store.unsubscribe('x1', 'chat:b');
-    await store.unsubscribe('x1', 'chat:b');
-    await store.unsubscribe('x1', 'never-subscribed');
+    expect(await store.unsubscribe('x1', 'chat:b')).toBe(true);
+    expect(await store.unsubscribe('x1', 'chat:b')).toBe(false);
+    expect(await store.unsubscribe('x1', 'never-subscribed')).toBe(false);
 
     expect((await collect(store.members('chat:b'))).flat()).toEqual([]);
     const meta = (await itemsOf('x1')).find((item) => item.sk?.S === 'META')!;
     expect(meta.channels).toEqual({ SS: ['default'] });
   });
 
-  it('unsubscribe of an unknown connection does not create a record', async () => {
-    await store.unsubscribe('nobody', 'chat:b');
+  it('unsubscribe of an unknown connection answers false and does not create a record', async () => {
+    expect(await store.unsubscribe('nobody', 'chat:b')).toBe(false);
 
     const { Item } = await client.send(
       new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'CONN#nobody' }, sk: { S: 'META' } } }),
@@ -286,6 +287,64 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     expect(new Set(pages.flat()).size).toBe(count);
   });
 
+  it("presence lists a channel's live members with who they are: anonymous ones with nulls, expired ones not", async () => {
+    const info = { name: 'Alice', big: 2 ** 60 };
+    await store.add(record('pa'), ['default']);
+    await store.add(record('pb'), ['default']);
+    await store.add(record('pc', { expiresAt: NOW / 1000 - 1 }), ['default']);
+    await store.subscribe(subscriber('pa', { userId: 'alice', info }), 'chat:who', 100);
+    await store.subscribe(subscriber('pb'), 'chat:who', 100);
+    await store.subscribe(subscriber('pc', { userId: 'carol', expiresAt: NOW / 1000 - 1 }), 'chat:who', 100);
+
+    const members = await store.presence('chat:who');
+
+    expect(members.sort((a, b) => a.connectionId.localeCompare(b.connectionId))).toEqual([
+      { connectionId: 'pa', userId: 'alice', info },
+      { connectionId: 'pb', userId: null, info: null },
+    ]);
+    expect(await store.presence('chat:nobody')).toEqual([]);
+  });
+
+  it('presence reads every page of a channel larger than one DynamoDB page (1 MB)', async () => {
+    const padding = 'x'.repeat(300_000);
+    for (let i = 0; i < 8; i++) {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            pk: { S: 'CHAN#crowded' },
+            sk: { S: `CONN#q${i}` },
+            connectionId: { S: `q${i}` },
+            userId: { S: `user${i}` },
+            expiresAt: { N: String(LIVE) },
+            pad: { S: padding },
+          },
+        }),
+      );
+    }
+
+    const members = await store.presence('crowded');
+
+    expect(members.map((member) => member.userId).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `user${i}`));
+  });
+
+  it('members and presence read strongly consistent: a subscribe that returned is seen by the next fan-out', async () => {
+    const queries: unknown[] = [];
+    const recordingStore = faulty((next, context) => async (args) => {
+      if (context.commandName === 'QueryCommand') queries.push(args.input);
+      return next(args);
+    });
+    await store.add(record('cr'), ['consistent']);
+
+    await collect(recordingStore.members('consistent'));
+    await recordingStore.presence('consistent');
+
+    expect(queries).toEqual([
+      expect.objectContaining({ ConsistentRead: true, ProjectionExpression: 'connectionId, connectedAt' }),
+      expect.objectContaining({ ConsistentRead: true, ProjectionExpression: 'connectionId, userId, info' }),
+    ]);
+  });
+
   it('a read-ahead page that fails while the consumer delivers reaches the consumer, not the process', async () => {
     await Promise.all(Array.from({ length: MEMBERS_PAGE_SIZE + 1 }, (_, i) => store.add(record(`f${i}`), ['flaky'])));
     // DynamoDB failing on the second page only.
@@ -357,21 +416,35 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     expect(batches).toBe(9);
   });
 
-  it("reads a connection's channels with a strongly consistent GetItem before deleting", async () => {
-    const reads: unknown[] = [];
-    const recordingStore = faulty((next, context) => async (args) => {
-      if (context.commandName === 'GetItemCommand') reads.push(args.input);
-      return next(args);
-    });
-    await store.add(record('c1'), ['consistent']);
+  it('remove answers who the connection was and what it was subscribed to', async () => {
+    const info = { name: 'Dana', big: 2 ** 60 };
+    await store.add(record('r1', { userId: 'dana', info }), ['default']);
+    await store.subscribe(subscriber('r1', { userId: 'dana', info }), 'chat:r', 100);
 
-    await recordingStore.remove('c1');
+    const removed = await store.remove('r1');
 
-    expect(reads).toEqual([expect.objectContaining({ ConsistentRead: true, Key: { pk: 'CONN#c1', sk: 'META' } })]);
-    expect(await itemsOf('c1')).toEqual([]);
+    expect(removed).toEqual({ userId: 'dana', info, channels: expect.arrayContaining(['default', 'chat:r']) });
+    expect(removed?.channels).toHaveLength(2);
   });
 
-  it('removing an unknown connection is not an error', async () => {
+  it('remove answers null userId and info for an anonymous connection, and no channels when it held none', async () => {
+    await store.add(record('anon'), []);
+
+    expect(await store.remove('anon')).toEqual({ userId: null, info: null, channels: [] });
+  });
+
+  it('of two removes racing on one connection, exactly one gets the record (leave events go out once)', async () => {
+    await store.add(record('twice', { userId: 'tw' }), ['default', 'chat:twice']);
+
+    const results = await Promise.all([store.remove('twice'), store.remove('twice')]);
+
+    expect(results.filter((result) => result !== undefined)).toEqual([
+      { userId: 'tw', info: null, channels: expect.arrayContaining(['default', 'chat:twice']) },
+    ]);
+    expect(await itemsOf('twice')).toEqual([]);
+  });
+
+  it('removing an unknown connection is not an error and finds nothing', async () => {
     await expect(store.remove('never-seen')).resolves.toBeUndefined();
   });
 
@@ -389,7 +462,7 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
       }),
     );
 
-    await store.remove('orphan', ['orphans']);
+    expect(await store.remove('orphan', ['orphans'])).toBeUndefined();
 
     expect((await collect(store.members('orphans'))).flat()).toEqual([]);
   });

@@ -5,6 +5,10 @@ import { FakeSender, FakeStore, recordingLogger } from '../helpers/fakes.js';
 const NOW = 1_700_000_000_000;
 const clock = { now: () => NOW };
 const old = (connectionId: string): Member => ({ connectionId, connectedAt: NOW - CONNECT_GRACE_MS - 1 });
+/** Forgetting as the relay does it, minus the leave events: remove the connection and this channel's membership. */
+const forgetIn = (store: Pick<FakeStore, 'remove'>) => async (connectionId: string, channel: string) => {
+  await store.remove(connectionId, [channel]);
+};
 
 async function* pages(...lists: Member[][]) {
   for (const list of lists) yield list;
@@ -17,7 +21,7 @@ describe('fanOut', () => {
 
     const result = await fanOut('r', pages(members.slice(0, 20), members.slice(20)), 'payload', {
       sender,
-      store: new FakeStore(),
+      forget: forgetIn(new FakeStore()),
       logger: recordingLogger(),
       clock,
       concurrency: 4,
@@ -35,7 +39,7 @@ describe('fanOut', () => {
 
     const result = await fanOut('lobby', pages([old('a'), old('b'), old('c')]), 'x', {
       sender,
-      store,
+      forget: forgetIn(store),
       logger: recordingLogger(),
       clock,
       concurrency: 2,
@@ -53,7 +57,7 @@ describe('fanOut', () => {
 
     const result = await fanOut('r', pages([{ connectionId: 'new', connectedAt: NOW - 50 }]), 'x', {
       sender,
-      store,
+      forget: forgetIn(store),
       logger: recordingLogger(),
       clock,
       concurrency: 2,
@@ -71,7 +75,7 @@ describe('fanOut', () => {
 
     const result = await fanOut('r', pages([old('a'), old('b')]), 'x', {
       sender,
-      store,
+      forget: forgetIn(store),
       logger,
       clock,
       concurrency: 8,
@@ -102,7 +106,7 @@ describe('fanOut', () => {
 
     const result = await fanOut('r', pages([old('a'), old('b'), old('c')]), 'x', {
       sender,
-      store: new FakeStore(),
+      forget: forgetIn(new FakeStore()),
       logger,
       clock,
       concurrency: 1,
@@ -120,7 +124,7 @@ describe('fanOut', () => {
 
     const outcome = fanOut('r', failingPages(), 'x', {
       sender,
-      store: new FakeStore(),
+      forget: forgetIn(new FakeStore()),
       logger: recordingLogger(),
       clock,
       concurrency: 8,
@@ -129,6 +133,27 @@ describe('fanOut', () => {
     await expect(outcome).rejects.toThrow('Query failed');
     expect(sender.sent.map((s) => s.connectionId).sort()).toEqual(['a', 'b']);
     expect(sender.inFlight).toBe(0);
+  });
+
+  it('skips the member a join event is about', async () => {
+    const sender = new FakeSender();
+
+    const result = await fanOut(
+      'r',
+      pages([old('a'), old('b'), old('c')]),
+      'x',
+      {
+        sender,
+        forget: forgetIn(new FakeStore()),
+        logger: recordingLogger(),
+        clock,
+        concurrency: 8,
+      },
+      'b',
+    );
+
+    expect(result).toEqual({ delivered: 2, gone: 0, failed: 0 });
+    expect(sender.sent.map((s) => s.connectionId).sort()).toEqual(['a', 'c']);
   });
 
   it('still succeeds when pruning a gone connection fails', async () => {
@@ -143,7 +168,7 @@ describe('fanOut', () => {
 
     const result = await fanOut('r', pages([old('a'), old('b')]), 'x', {
       sender,
-      store,
+      forget: forgetIn(store),
       logger,
       clock,
       concurrency: 8,

@@ -47,8 +47,18 @@ describe('parseClientFrame', () => {
     ['{"action":"ping","id":"4"}', { action: 'ping', id: '4' }],
     ['{"action":"ping"}', { action: 'ping' }],
     ['{"action":"sendmessage","data":"x","id":"5"}', { action: 'sendmessage', data: 'x', id: '5' }],
-    // Unknown fields are ignored: later protocol versions add some (recovery, offsets).
-    ['{"action":"subscribe","channel":"a","since":7}', { action: 'subscribe', channel: 'a' }],
+    // Unknown fields are ignored: later protocol versions add some.
+    ['{"action":"subscribe","channel":"a","after":7}', { action: 'subscribe', channel: 'a' }],
+    [
+      '{"action":"subscribe","channel":"a","since":{"offset":7,"epoch":"e"}}',
+      { action: 'subscribe', channel: 'a', since: { offset: 7, epoch: 'e' } },
+    ],
+    ['{"action":"history","channel":"a","limit":5}', { action: 'history', channel: 'a', limit: 5 }],
+    ['{"action":"presence","channel":"a","id":"p"}', { action: 'presence', channel: 'a', id: 'p' }],
+    [
+      '{"action":"publish","channel":"a","data":1,"idempotencyKey":"k"}',
+      { action: 'publish', channel: 'a', data: 1, idempotencyKey: 'k' },
+    ],
     [`{"action":"ping","id":"${'i'.repeat(64)}"}`, { action: 'ping', id: 'i'.repeat(64) }],
     ['{"action":"ping","id":""}', { action: 'ping', id: '' }],
   ])('parses %s', (body, frame) => {
@@ -81,6 +91,24 @@ describe('parseClientFrame', () => {
     ['{"action":"ping","id":null}', 'invalid_request'],
     ['{"action":"ping","id":{"n":1}}', 'invalid_request'],
     [`{"action":"ping","id":"${'i'.repeat(65)}"}`, 'invalid_request'],
+    // since, limit, idempotencyKey: of the wrong type or out of range
+    ['{"action":"subscribe","channel":"a","since":7}', 'invalid_request'],
+    ['{"action":"subscribe","channel":"a","since":null}', 'invalid_request'],
+    ['{"action":"subscribe","channel":"a","since":{"offset":1}}', 'invalid_request'],
+    ['{"action":"subscribe","channel":"a","since":{"offset":-1,"epoch":"e"}}', 'invalid_request'],
+    ['{"action":"subscribe","channel":"a","since":{"offset":1.5,"epoch":"e"}}', 'invalid_request'],
+    ['{"action":"subscribe","channel":"a","since":{"offset":"1","epoch":"e"}}', 'invalid_request'],
+    ['{"action":"subscribe","channel":"a","since":{"offset":1e300,"epoch":"e"}}', 'invalid_request'],
+    ['{"action":"subscribe","channel":"a","since":{"offset":1,"epoch":""}}', 'invalid_request'],
+    [`{"action":"history","channel":"a","since":{"offset":1,"epoch":"${'e'.repeat(65)}"}}`, 'invalid_request'],
+    ['{"action":"history","channel":"a","limit":0}', 'invalid_request'],
+    ['{"action":"history","channel":"a","limit":"5"}', 'invalid_request'],
+    ['{"action":"history","channel":"a","limit":2.5}', 'invalid_request'],
+    ['{"action":"history"}', 'invalid_request'],
+    ['{"action":"presence","channel":"bad name"}', 'invalid_channel'],
+    ['{"action":"publish","channel":"a","data":1,"idempotencyKey":""}', 'invalid_request'],
+    ['{"action":"publish","channel":"a","data":1,"idempotencyKey":7}', 'invalid_request'],
+    [`{"action":"publish","channel":"a","data":1,"idempotencyKey":"${'k'.repeat(65)}"}`, 'invalid_request'],
   ])('rejects %j with code %s and a message saying why', (body, code) => {
     const error = errorOf(() => parseClientFrame(body));
     expect(error.code).toBe(code);
@@ -103,7 +131,7 @@ describe('parseClientFrame', () => {
   it('an unknown action is answered with every supported action', () => {
     const { message } = errorOf(() => parseClientFrame('{"action":"dance"}'));
     expect(message).toBe(
-      'unknown action "dance"; supported: "subscribe", "unsubscribe", "publish", "ping", "sendmessage"',
+      'unknown action "dance"; supported: "subscribe", "unsubscribe", "publish", "history", "presence", "ping", "sendmessage"',
     );
     for (const action of CLIENT_ACTIONS) expect(message).toContain(`"${action}"`);
   });

@@ -4,8 +4,8 @@ import { createDynamoClient } from '../dynamo-client.js';
 import { createDynamoStore } from '../dynamo-store.js';
 
 /**
- * The composition root of $connect and $disconnect: the store alone. Neither imports the sender,
- * undici or the Management API client, so their bundles carry none of them.
+ * The composition root of $connect: the store alone. It imports no sender, undici or Management
+ * API client, so its bundle carries none of them ($disconnect does: it sends leave events).
  */
 export function lifecycleFromEnvironment(): { config: RelayConfig; connections: Connections } {
   const config = loadConfig(process.env);
