@@ -11,50 +11,21 @@ import Fastify, {
 import { type Static, Type } from 'typebox';
 import {
   DEFAULT_CHANNEL,
-  type FanoutResult,
   InvalidMessageError,
-  type PresenceMember,
   parseCapabilities,
   parseInfo,
   personalChannel,
-  type StoredPublication,
-  type StreamPosition,
+  type Relay,
 } from '../core/index.js';
 import { addChannelReadRoutes } from './http-channel-reads.js';
 import { codeFor, ErrorBody, httpErrorFor, USAGE } from './http-errors.js';
 import { ignoreEmptyBody, recordMethodsByPath, requireBearer, requireChannelName, requireJson } from './http-guards.js';
 
-// ServerPublishResult, HistoryQuery and HistoryResult mirror issue 12's Relay (src/core/app.ts), declared
-// here until core exports them.
-
-/** How a server API publish went; `duplicate` when an earlier publish with the same idempotency key answered. */
-export type ServerPublishResult = FanoutResult & { messageId: string; offset: number; duplicate?: true };
-
-/** Which publications a history read returns: the latest `limit` after `since`, up to offset `until`. */
-export interface HistoryQuery {
-  limit?: number;
-  since?: StreamPosition;
-  until?: number;
-}
-
-/** A channel's position and its kept publications in the range asked for, oldest first, unpaged. */
-export interface HistoryResult {
-  channel: string;
-  position: StreamPosition;
-  publications: StoredPublication[];
-}
-
-/** What the HTTP API asks of the relay: the server-side publish, history and presence reads, closing a connection. */
-export interface ServerRelay {
-  /** Throws InvalidMessageError (invalid_channel, message_too_large, in_progress). */
-  publish(channel: string, data: unknown, options?: { idempotencyKey?: string }): Promise<ServerPublishResult>;
-  /** Throws InvalidMessageError (invalid_request: a limit over the namespace's historySize). */
-  history(channel: string, query: HistoryQuery): Promise<HistoryResult>;
-  /** Throws InvalidMessageError (forbidden: the namespace keeps no presence). */
-  presence(channel: string): Promise<{ channel: string; members: PresenceMember[] }>;
-  /** Throws ConnectionGoneError when the connection is unknown. */
-  closeConnection(connectionId: string): Promise<void>;
-}
+/**
+ * What the HTTP API asks of the relay: the server-side publish (with its idempotency key), the history
+ * and presence reads, closing a connection.
+ */
+export type ServerRelay = Pick<Relay, 'publish' | 'history' | 'presence' | 'closeConnection'>;
 
 /** A `POST /dev/token` body once checked: a user that can have a personal channel, valid capabilities. */
 export interface DevTokenRequest {

@@ -7,8 +7,15 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import { type Static, Type } from 'typebox';
-import { InvalidMessageError, type StreamPosition } from '../core/index.js';
-import type { HistoryQuery, HistoryResult, ServerRelay } from './http-api.js';
+import {
+  type HistoryQuery,
+  type HistoryResult,
+  InvalidMessageError,
+  pageByBytes,
+  REPLY_PAGE_BYTES,
+  type StreamPosition,
+} from '../core/index.js';
+import type { ServerRelay } from './http-api.js';
 import { ErrorBody } from './http-errors.js';
 import { type OnRequest, requireChannelName } from './http-guards.js';
 
@@ -20,34 +27,6 @@ export type HttpApp = FastifyInstance<
   FastifyBaseLogger,
   TypeBoxTypeProvider
 >;
-
-/**
- * A page's publications in total, as the WebSocket history frames have them: 128 KB less 1 KB left for
- * the envelope. Local until core exports HISTORY_PAGE_BYTES (issue 12).
- */
-const HISTORY_PAGE_BYTES = 127 * 1024;
-
-/**
- * Splits `items` in order into pages of at most `budgetBytes` (UTF-8, one separator byte each);
- * an item larger than the budget gets a page of its own. Local until core exports pageByBytes (issue 12).
- */
-function pageByBytes(items: readonly string[], budgetBytes: number): string[][] {
-  const pages: string[][] = [];
-  let page: string[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = Buffer.byteLength(item) + 1;
-    if (page.length > 0 && bytes + size > budgetBytes) {
-      pages.push(page);
-      page = [];
-      bytes = 0;
-    }
-    page.push(item);
-    bytes += size;
-  }
-  if (page.length > 0) pages.push(page);
-  return pages;
-}
 
 const CHANNEL_PARAMS = Type.Object({ channel: Type.String() });
 /** Strings, as a query string has them: the app coerces nothing, so the numbers are parsed below. */
@@ -135,14 +114,14 @@ function decimal(name: string, text: string, min: number): number {
 }
 
 /**
- * The history body: the first page of publications (at most HISTORY_PAGE_BYTES of frames) and,
- * when more are left, `next`, the URL of the rest. `next` pins the upper end (`until`), so
- * publications arriving meanwhile do not shift the pages.
+ * The history body: the first page of publications (at most REPLY_PAGE_BYTES of frames, as a WebSocket
+ * history page holds) and, when more are left, `next`, the URL of the rest. `next` pins the upper end
+ * (`until`), so publications arriving meanwhile do not shift the pages.
  */
 function firstHistoryPage({ channel, position, publications }: HistoryResult, until: number | undefined): string {
   const [page = []] = pageByBytes(
     publications.map(({ frame }) => frame),
-    HISTORY_PAGE_BYTES,
+    REPLY_PAGE_BYTES,
   );
   const left = publications.length - page.length;
   const fields = { channel, position: { offset: position.offset, epoch: position.epoch } };

@@ -1,7 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError } from 'fastify';
 import { Type } from 'typebox';
-import { API_GATEWAY_MAX_MESSAGE_BYTES, ConnectionGoneError, InvalidMessageError } from '../core/index.js';
+import {
+  API_GATEWAY_MAX_MESSAGE_BYTES,
+  ConnectionGoneError,
+  type InvalidMessageCode,
+  InvalidMessageError,
+} from '../core/index.js';
 
 /** The one shape of every 4xx and 5xx body of the HTTP API; `error` is a stable snake_case code. */
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
@@ -19,11 +24,8 @@ export const USAGE = {
   devToken: 'POST /dev/token takes application/json: {"user": "alice", "info"?: {...}, "channels"?: {...}}',
 } as const;
 
-/**
- * The InvalidMessageError codes that are not a plain 400. Keyed by string: `in_progress` joins
- * InvalidMessageCode with issue 12's core.
- */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+/** The InvalidMessageError codes that are not a plain 400. */
+const STATUS_BY_CODE: Readonly<Partial<Record<InvalidMessageCode, number>>> = {
   message_too_large: 413,
   forbidden: 403,
   // The first publish with this idempotency key is still being placed: retrying soon will succeed.

@@ -45,6 +45,8 @@ describe('the server API reaches channels, users and connections', () => {
       offset: 1,
       epoch: expect.any(String),
     };
+    // chat has joinLeave: alice heard bob join first.
+    expect(await alice.next()).toMatchObject({ type: 'join', channel, member: { userId: 'bob' } });
     expect(await alice.next()).toEqual(expected);
     expect(await bob.next()).toEqual(expected);
     expect(await outsider.settle(500)).toEqual([]);

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import type { HistoryQuery, ServerPublishResult, ServerRelay } from '../../src/aws/http-api.js';
+import type { ServerRelay } from '../../src/aws/http-api.js';
 import {
   API_GATEWAY_MAX_MESSAGE_BYTES,
   assertChannelName,
   ConnectionGoneError,
-  type InvalidMessageCode,
+  type HistoryQuery,
   InvalidMessageError,
   namespaceOf,
   type PresenceMember,
+  type PublishResult,
   type StoredPublication,
 } from '../../src/core/index.js';
 import { FakeSender } from '../helpers/fakes.js';
@@ -40,7 +41,7 @@ export function fakeRelay(sender = new FakeSender()) {
   const reads: { channel: string; query?: HistoryQuery }[] = [];
   const connections = new Set<string>();
   const streams = new Map<string, StoredPublication[]>();
-  const firstByKey = new Map<string, ServerPublishResult>();
+  const firstByKey = new Map<string, PublishResult>();
   const placing = new Set<string>();
 
   const relay: ServerRelay = {
@@ -49,8 +50,7 @@ export function fakeRelay(sender = new FakeSender()) {
       const { idempotencyKey } = options;
       const keyed = `${channel}#${idempotencyKey}`;
       if (idempotencyKey !== undefined && placing.has(keyed)) {
-        // Cast until issue 12's core adds `in_progress` to InvalidMessageCode.
-        throw new InvalidMessageError('in_progress' as InvalidMessageCode, 'the first publish is still being placed');
+        throw new InvalidMessageError('in_progress', 'the first publish is still being placed');
       }
       const first = idempotencyKey === undefined ? undefined : firstByKey.get(keyed);
       if (first) return { ...first, delivered: 0, gone: 0, failed: 0, duplicate: true };
