@@ -348,11 +348,13 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
       recordFor('message', () =>
         handlers.message!(eventFor(connectionId, '$default', 'MESSAGE', { body: JSON.stringify(frame), ...as })),
       );
-    const http = (method: 'POST' | 'DELETE', path: string, body?: unknown) =>
+    const http = (method: 'POST' | 'DELETE' | 'GET', path: string, body?: unknown, idempotencyKey?: string) =>
       recordFor('http', () =>
         handlers.http!(
           authorized(
-            body === undefined ? httpApiRequest(method, path) : httpApiPost(path, JSON.stringify({ data: body })),
+            body === undefined
+              ? httpApiRequest(method, path)
+              : httpApiPost(path, JSON.stringify({ data: body, ...(idempotencyKey && { idempotencyKey }) })),
           ),
           {},
         ),
@@ -454,7 +456,7 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     expect(await alice.next()).toEqual({ type: 'leave', channel: 'chat:lobby', member: bobAsMember });
 
     // ... so the server API's publish to chat:lobby reaches alice only.
-    const toLobby = await http('POST', '/channels/chat:lobby/messages', 'lobby from http');
+    const toLobby = await http('POST', '/channels/chat:lobby/messages', 'lobby from http', 'http-once');
     expect([toLobby.statusCode, JSON.parse(toLobby.body)]).toEqual([
       202,
       { messageId: expect.any(String), offset: 2, delivered: 1, gone: 0, failed: 0 },
@@ -466,6 +468,15 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
       ...fromServer,
     });
     expect(await bob.settle(200)).toEqual([]);
+    // Its key again: the first one's id and offset (the refused claim read with GetItem), nothing delivered.
+    const repeated = await http('POST', '/channels/chat:lobby/messages', 'lobby from http', 'http-once');
+    expect(JSON.parse(repeated.body)).toEqual({ ...JSON.parse(toLobby.body), delivered: 0, duplicate: true });
+
+    // GET history and presence: Queries, as the WebSocket actions'.
+    const history = JSON.parse((await http('GET', '/channels/chat:lobby/history')).body);
+    expect(history.publications.map((publication: { offset: number }) => publication.offset)).toEqual([1, 2]);
+    const members = JSON.parse((await http('GET', '/channels/chat:lobby/presence')).body).members;
+    expect(members).toEqual([{ connectionId: aliceId, userId: 'alice', info: { name: 'Alice' } }]);
 
     // A user's personal channel, while one of the user's connections is gone: the HTTP function prunes it too.
     await recordFor('connect', () => handlers.connect!(eventFor('ghostHttp000000=', '$connect', 'CONNECT', asAlice)));
