@@ -11,6 +11,7 @@ import {
   type HistoryQuery,
   type HistoryResult,
   InvalidMessageError,
+  MAX_EPOCH_LENGTH,
   pageByBytes,
   REPLY_PAGE_BYTES,
   type StreamPosition,
@@ -47,8 +48,6 @@ const PRESENCE_RESPONSE = Type.Object({
   ),
 });
 const ERRORS = { '4xx': ErrorBody, '5xx': ErrorBody };
-/** The longest epoch a position can carry, as in the WebSocket protocol's `since`. */
-const MAX_EPOCH_LENGTH = 64;
 
 /** `GET /channels/{c}/history` and `GET /channels/{c}/presence`, behind the same bearer as publishing. */
 export function addChannelReadRoutes(
