@@ -10,24 +10,22 @@ import Fastify, {
 } from 'fastify';
 import { type Static, Type } from 'typebox';
 import {
-  assertChannelName,
   DEFAULT_CHANNEL,
-  type FanoutResult,
   InvalidMessageError,
   parseCapabilities,
   parseInfo,
   personalChannel,
+  type Relay,
 } from '../core/index.js';
+import { addChannelReadRoutes } from './http-channel-reads.js';
 import { codeFor, ErrorBody, httpErrorFor, USAGE } from './http-errors.js';
-import { ignoreEmptyBody, recordMethodsByPath, requireBearer, requireJson } from './http-guards.js';
+import { ignoreEmptyBody, recordMethodsByPath, requireBearer, requireChannelName, requireJson } from './http-guards.js';
 
-/** What the HTTP API asks of the relay: the server-side publish and closing a connection. */
-export interface ServerRelay {
-  /** Throws InvalidMessageError (invalid_channel, message_too_large). */
-  publish(channel: string, data: unknown): Promise<FanoutResult & { messageId: string; offset: number }>;
-  /** Throws ConnectionGoneError when the connection is unknown. */
-  closeConnection(connectionId: string): Promise<void>;
-}
+/**
+ * What the HTTP API asks of the relay: the server-side publish (with its idempotency key), the history
+ * and presence reads, closing a connection.
+ */
+export type ServerRelay = Pick<Relay, 'publish' | 'history' | 'presence' | 'closeConnection'>;
 
 /** A `POST /dev/token` body once checked: a user that can have a personal channel, valid capabilities. */
 export interface DevTokenRequest {
@@ -49,7 +47,10 @@ export interface HttpApiOptions {
   logger?: false | Exclude<FastifyServerOptions['logger'], boolean | undefined>;
   /** The id to log for the request being made (the Lambda entry point's: the Lambda request id); else Fastify's. */
   requestId?: () => string | undefined;
-  /** When set, the server API (publish, close) needs `Authorization: Bearer <token>`; open when absent (local). */
+  /**
+   * When set, the server API (publish, history, presence, close) needs `Authorization: Bearer <token>`; open
+   * when absent (local).
+   */
   publishToken?: string;
   /**
    * Signs a dev token; when given, `POST /dev/token` exists (npm run dev only: the Lambda entry point never
@@ -58,7 +59,10 @@ export interface HttpApiOptions {
   devTokens?: (request: DevTokenRequest) => Promise<string>;
 }
 
-const PUBLISH_BODY = Type.Object({ data: Type.Unknown() });
+const PUBLISH_BODY = Type.Object({
+  data: Type.Unknown(),
+  idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+});
 const PUBLISH_RESPONSES = {
   202: Type.Object({
     messageId: Type.String(),
@@ -66,6 +70,7 @@ const PUBLISH_RESPONSES = {
     delivered: Type.Integer(),
     gone: Type.Integer(),
     failed: Type.Integer(),
+    duplicate: Type.Optional(Type.Boolean()),
   }),
   '4xx': ErrorBody,
   '5xx': ErrorBody,
@@ -80,7 +85,10 @@ const DEV_TOKEN_BODY = Type.Object({
   channels: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 
-/** The HTTP API: health, the server API (publish, close), the chat page. Used by Lambda and by `npm run dev`. */
+/**
+ * The HTTP API: health, the server API (publish, history, presence, close), the chat page. Used by Lambda
+ * and by `npm run dev`.
+ */
 export function buildHttpApi({
   relay,
   websocketUrl,
@@ -107,6 +115,8 @@ export function buildHttpApi({
     reply.header('x-request-id', request.id);
   });
   const bearer = requireBearer(publishToken);
+  const publish = (channel: string, { data, idempotencyKey }: Static<typeof PUBLISH_BODY>) =>
+    relay.publish(channel, data, idempotencyKey === undefined ? {} : { idempotencyKey });
 
   app.get('/health', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
     status: 'ok' as const,
@@ -125,20 +135,16 @@ export function buildHttpApi({
   app.post(
     '/messages',
     { schema: { body: PUBLISH_BODY, response: PUBLISH_RESPONSES }, onRequest: [bearer, requireJson(USAGE.publish)] },
-    async (request, reply) => reply.code(202).send(await relay.publish(DEFAULT_CHANNEL, request.body.data)),
+    async (request, reply) => reply.code(202).send(await publish(DEFAULT_CHANNEL, request.body)),
   );
 
   app.post(
     '/channels/:channel/messages',
     {
       schema: { params: Type.Object({ channel: Type.String() }), body: PUBLISH_BODY, response: PUBLISH_RESPONSES },
-      onRequest: [
-        bearer,
-        async (request) => void assertChannelName((request.params as { channel: string }).channel),
-        requireJson(USAGE.publish),
-      ],
+      onRequest: [bearer, requireChannelName, requireJson(USAGE.publish)],
     },
-    async (request, reply) => reply.code(202).send(await relay.publish(request.params.channel, request.body.data)),
+    async (request, reply) => reply.code(202).send(await publish(request.params.channel, request.body)),
   );
 
   app.post(
@@ -151,8 +157,10 @@ export function buildHttpApi({
         requireJson(USAGE.publish),
       ],
     },
-    async (request, reply) => reply.code(202).send(await relay.publish(userChannel(request.params), request.body.data)),
+    async (request, reply) => reply.code(202).send(await publish(userChannel(request.params), request.body)),
   );
+
+  addChannelReadRoutes(app, relay, bearer);
 
   app.delete(
     '/connections/:connectionId',

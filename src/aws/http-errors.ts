@@ -1,7 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError } from 'fastify';
 import { Type } from 'typebox';
-import { API_GATEWAY_MAX_MESSAGE_BYTES, ConnectionGoneError, InvalidMessageError } from '../core/index.js';
+import {
+  API_GATEWAY_MAX_MESSAGE_BYTES,
+  ConnectionGoneError,
+  type InvalidMessageCode,
+  InvalidMessageError,
+} from '../core/index.js';
 
 /** The one shape of every 4xx and 5xx body of the HTTP API; `error` is a stable snake_case code. */
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
@@ -15,9 +20,17 @@ export interface HttpError {
 
 /** What each kind of route takes, for messages that say how to do it right. */
 export const USAGE = {
-  publish: 'the server API takes application/json: {"data": ...}',
+  publish: 'the server API takes application/json: {"data": ..., "idempotencyKey"?: "<1-64 characters>"}',
   devToken: 'POST /dev/token takes application/json: {"user": "alice", "info"?: {...}, "channels"?: {...}}',
 } as const;
+
+/** The InvalidMessageError codes that are not a plain 400. */
+const STATUS_BY_CODE: Readonly<Partial<Record<InvalidMessageCode, number>>> = {
+  message_too_large: 413,
+  forbidden: 403,
+  // The first publish with this idempotency key is still being placed: retrying soon will succeed.
+  in_progress: 409,
+};
 
 /** Fastify's own request errors, by their `code`, in the API's words. */
 function fastifyError(code: string | undefined, usage: string): HttpError | undefined {
@@ -46,7 +59,7 @@ function fastifyError(code: string | undefined, usage: string): HttpError | unde
 export function httpErrorFor(error: FastifyError, usage: string = USAGE.publish): HttpError {
   if (error.validation) return validationError(error, usage);
   if (error instanceof InvalidMessageError) {
-    return { statusCode: error.code === 'message_too_large' ? 413 : 400, error: error.code, message: error.message };
+    return { statusCode: STATUS_BY_CODE[error.code] ?? 400, error: error.code, message: error.message };
   }
   if (error instanceof ConnectionGoneError) {
     return {

@@ -1,7 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { assertChannelName } from '../core/index.js';
 
-type OnRequest = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+/** An onRequest hook: answers the request itself (refusing it), or lets it through with undefined. */
+export type OnRequest = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 
 /** Every publish costs one PostToConnection per subscriber: not for anyone who finds the URL. */
 export function requireBearer(token: string | undefined): OnRequest {
@@ -16,6 +18,12 @@ export function requireBearer(token: string | undefined): OnRequest {
       });
   };
 }
+
+/** A `:channel` path parameter must name a channel (400 invalid_channel), whatever else the request holds. */
+export const requireChannelName: OnRequest = async (request) => {
+  assertChannelName((request.params as { channel: string }).channel);
+  return undefined;
+};
 
 /** Fastify would parse text/plain as a string and call it a schema error; say what is wrong instead. */
 export function requireJson(usage: string): OnRequest {

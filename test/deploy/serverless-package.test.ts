@@ -24,7 +24,8 @@ import { devView, packagedView } from './resolution-parity.js';
 const ZIP_BUDGET_BYTES: Record<string, number> = {
   authorize: 100 * 1024,
   connect: 600 * 1024,
-  disconnect: 600 * 1024,
+  // disconnect sends leave events: it carries the sender, as message does.
+  disconnect: 900 * 1024,
   message: 900 * 1024,
   http: 1.75 * 1024 * 1024,
 };
@@ -290,6 +291,8 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     // What the deployed functions would read, with AWS's endpoints swapped for the local stand-ins.
     Object.assign(process.env, {
       CONNECTIONS_TABLE: server.service.functions.connect!.environment.CONNECTIONS_TABLE,
+      // The namespaces as deployed: chat keeps history, presence and join/leave.
+      NAMESPACES: server.service.functions.message!.environment.NAMESPACES,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
@@ -345,11 +348,13 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
       recordFor('message', () =>
         handlers.message!(eventFor(connectionId, '$default', 'MESSAGE', { body: JSON.stringify(frame), ...as })),
       );
-    const http = (method: 'POST' | 'DELETE', path: string, body?: unknown) =>
+    const http = (method: 'POST' | 'DELETE' | 'GET', path: string, body?: unknown, idempotencyKey?: string) =>
       recordFor('http', () =>
         handlers.http!(
           authorized(
-            body === undefined ? httpApiRequest(method, path) : httpApiPost(path, JSON.stringify({ data: body })),
+            body === undefined
+              ? httpApiRequest(method, path)
+              : httpApiPost(path, JSON.stringify({ data: body, ...(idempotencyKey && { idempotencyKey }) })),
           ),
           {},
         ),
@@ -384,10 +389,15 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
       channel: 'chat:lobby',
       position: subscribed.position,
     });
+    // chat has join/leave: alice, already a member, hears bob join (a Query on the channel, a POST).
+    const bobAsMember = { connectionId: bobId, userId: 'bob', info: null };
+    expect(await alice.next()).toEqual({ type: 'join', channel: 'chat:lobby', member: bobAsMember });
 
-    // publish: its offset (UpdateItem on the channel's stream), acknowledged with the message id and
-    // offset, then the channel's members get it (a Query on its key).
-    await message(aliceId, { action: 'publish', channel: 'chat:lobby', data: 'hello lobby', id: '2' }, asAlice);
+    // publish with an idempotency key: claimed (PutItem), its offset (UpdateItem on the channel's
+    // stream), kept in history (PutItem), the key settled (UpdateItem), acknowledged with the message
+    // id and offset, then the channel's members get it (a Query on its key).
+    const publish = { action: 'publish', channel: 'chat:lobby', data: 'hello lobby', idempotencyKey: 'once' };
+    await message(aliceId, { ...publish, id: '2' }, asAlice);
     const ack = await alice.next();
     expect(ack).toEqual({ type: 'ack', id: '2', channel: 'chat:lobby', messageId: expect.any(String), offset: 1 });
     const inLobby = {
@@ -401,6 +411,26 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     };
     expect(await alice.next()).toMatchObject(inLobby);
     expect(await bob.next()).toMatchObject(inLobby);
+    // The same key again: the claim is refused and read (GetItem); the first one's ack, nothing delivered.
+    await message(aliceId, { ...publish, id: '2b' }, asAlice);
+    expect(await alice.next()).toEqual({ ...ack, id: '2b', duplicate: true });
+
+    // history and presence: Queries of the kept publications and of the memberships.
+    await message(aliceId, { action: 'history', channel: 'chat:lobby', id: 'h' }, asAlice);
+    expect(await alice.next()).toEqual({
+      type: 'history',
+      id: 'h',
+      channel: 'chat:lobby',
+      position: { offset: 1, epoch: subscribed.position.epoch },
+      publications: [expect.objectContaining(inLobby)],
+      more: false,
+    });
+    await message(aliceId, { action: 'presence', channel: 'chat:lobby', id: 'who' }, asAlice);
+    const presence = await alice.next();
+    expect(presence.members.sort((a: any, b: any) => (a.userId < b.userId ? -1 : 1))).toEqual([
+      { connectionId: aliceId, userId: 'alice', info: { name: 'Alice' } },
+      bobAsMember,
+    ]);
 
     // ping: a pong to the sender only.
     await message(aliceId, { action: 'ping', id: '3' }, asAlice);
@@ -423,9 +453,10 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     // unsubscribe: bob leaves chat:lobby (DeleteItem the membership, UpdateItem the record) ...
     await message(bobId, { action: 'unsubscribe', channel: 'chat:lobby', id: 'b2' }, asBob);
     expect(await bob.next()).toEqual({ type: 'unsubscribed', id: 'b2', channel: 'chat:lobby' });
+    expect(await alice.next()).toEqual({ type: 'leave', channel: 'chat:lobby', member: bobAsMember });
 
     // ... so the server API's publish to chat:lobby reaches alice only.
-    const toLobby = await http('POST', '/channels/chat:lobby/messages', 'lobby from http');
+    const toLobby = await http('POST', '/channels/chat:lobby/messages', 'lobby from http', 'http-once');
     expect([toLobby.statusCode, JSON.parse(toLobby.body)]).toEqual([
       202,
       { messageId: expect.any(String), offset: 2, delivered: 1, gone: 0, failed: 0 },
@@ -437,6 +468,15 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
       ...fromServer,
     });
     expect(await bob.settle(200)).toEqual([]);
+    // Its key again: the first one's id and offset (the refused claim read with GetItem), nothing delivered.
+    const repeated = await http('POST', '/channels/chat:lobby/messages', 'lobby from http', 'http-once');
+    expect(JSON.parse(repeated.body)).toEqual({ ...JSON.parse(toLobby.body), delivered: 0, duplicate: true });
+
+    // GET history and presence: Queries, as the WebSocket actions'.
+    const history = JSON.parse((await http('GET', '/channels/chat:lobby/history')).body);
+    expect(history.publications.map((publication: { offset: number }) => publication.offset)).toEqual([1, 2]);
+    const members = JSON.parse((await http('GET', '/channels/chat:lobby/presence')).body).members;
+    expect(members).toEqual([{ connectionId: aliceId, userId: 'alice', info: { name: 'Alice' } }]);
 
     // A user's personal channel, while one of the user's connections is gone: the HTTP function prunes it too.
     await recordFor('connect', () => handlers.connect!(eventFor('ghostHttp000000=', '$connect', 'CONNECT', asAlice)));
@@ -450,9 +490,26 @@ describe('the packaged bundles, invoked from their zips against dynalite and the
     });
     expect(await alice.next()).toMatchObject({ channel: 'user:alice', data: 'to alice', ...fromServer });
 
-    // $disconnect removes bob's items. A subscribe from his still open socket finds no record:
-    // the message function closes the connection (DeleteConnection) so its client reconnects.
+    // bob comes back to chat:lobby from where he left (offset 1): recovered, offset 2 replayed (a Query
+    // of the kept publications), and alice hears him join again.
+    const since = { offset: 1, epoch: subscribed.position.epoch };
+    await message(bobId, { action: 'subscribe', channel: 'chat:lobby', id: 'b4', since }, asBob);
+    expect(await bob.next()).toEqual({
+      type: 'subscribed',
+      id: 'b4',
+      channel: 'chat:lobby',
+      position: { offset: 2, epoch: since.epoch },
+      recovered: true,
+    });
+    expect(await bob.next()).toMatchObject({ channel: 'chat:lobby', offset: 2, data: 'lobby from http' });
+    expect(await alice.next()).toEqual({ type: 'join', channel: 'chat:lobby', member: bobAsMember });
+
+    // $disconnect removes bob's items (DeleteItem the record, returning its channels; BatchWriteItem
+    // the memberships) and tells chat:lobby he left (a Query, a POST to alice). A subscribe from his
+    // still open socket then finds no record: the message function closes the connection
+    // (DeleteConnection) so its client reconnects.
     await recordFor('disconnect', () => handlers.disconnect!(eventFor(bobId, '$disconnect', 'DISCONNECT', asBob)));
+    expect(await alice.next()).toEqual({ type: 'leave', channel: 'chat:lobby', member: bobAsMember });
     await message(bobId, { action: 'subscribe', channel: 'chat:lobby', id: 'b3' }, asBob);
     expect(await bob.closed).toMatchObject({ code: 1000 });
 

@@ -71,7 +71,7 @@ export function withToken(wsUrl: string, token: string): string {
 /** One call to the dev server's HTTP API (the server API): status and parsed JSON body (undefined when none). */
 export async function callServerApi(
   server: DevServer,
-  method: 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: any }> {

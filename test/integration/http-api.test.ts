@@ -1,75 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildHttpApi, type DevTokenRequest, type ServerRelay } from '../../src/aws/http-api.js';
-import {
-  API_GATEWAY_MAX_MESSAGE_BYTES,
-  assertChannelName,
-  ConnectionGoneError,
-  InvalidMessageError,
-} from '../../src/core/index.js';
-import { FakeSender } from '../helpers/fakes.js';
+import { expectError, fakeRelay, JSON_TYPE } from './server-api-fixtures.js';
 
-/**
- * The relay's server API as the brief's contract says (publish checks the channel and the frame's
- * size; closing an unknown connection is ConnectionGoneError), over FakeSender: what the HTTP layer
- * asks of it and how it answers are under test here, the relay itself in test/unit/relay.test.ts.
- */
-function fakeRelay(sender = new FakeSender()) {
-  const members = new Map<string, Set<string>>();
-  const published: { channel: string; data: unknown }[] = [];
-  const connections = new Set<string>();
-  const offsets = new Map<string, number>();
-  const relay: ServerRelay = {
-    async publish(channel, data) {
-      assertChannelName(channel);
-      const messageId = randomUUID();
-      const offset = (offsets.get(channel) ?? 0) + 1;
-      const fields = { channel, id: messageId, data, from: null, user: null, ts: 1, offset, epoch: 'e1' };
-      const frame = JSON.stringify({ type: 'message', ...fields });
-      const bytes = Buffer.byteLength(frame);
-      if (bytes > API_GATEWAY_MAX_MESSAGE_BYTES) {
-        throw new InvalidMessageError('message_too_large', `the message is ${bytes} bytes; at most 131072`);
-      }
-      offsets.set(channel, offset);
-      published.push({ channel, data });
-      const result = { messageId, offset, delivered: 0, gone: 0, failed: 0 };
-      for (const connectionId of members.get(channel) ?? []) {
-        await sender.send(connectionId, frame).then(
-          () => result.delivered++,
-          (error: unknown) => (error instanceof ConnectionGoneError ? result.gone++ : result.failed++),
-        );
-      }
-      return result;
-    },
-    async closeConnection(connectionId) {
-      if (!connections.delete(connectionId)) throw new ConnectionGoneError(connectionId);
-      await sender.close(connectionId);
-    },
-  };
-  return {
-    relay,
-    sender,
-    published,
-    /** A connection subscribed to `channels`. */
-    connect(connectionId: string, ...channels: string[]) {
-      connections.add(connectionId);
-      for (const channel of channels) members.set(channel, (members.get(channel) ?? new Set()).add(connectionId));
-    },
-  };
-}
-
-/** Every 4xx/5xx body is `{"error": <code>, "message": <text>}` and nothing else. */
-function expectError(response: LightMyRequestResponse, statusCode: number, error: string): string {
-  expect({ statusCode: response.statusCode, body: response.json() }).toEqual({
-    statusCode,
-    body: { error, message: expect.any(String) },
-  });
-  expect(response.headers['content-type']).toMatch(/^application\/json/);
-  return response.json().message;
-}
-
-const JSON_TYPE = { 'content-type': 'application/json' };
 /** The three ways to publish, each with the channel it publishes to. */
 const PUBLISH_ROUTES = [
   ['/messages', 'default'],
@@ -163,7 +96,55 @@ describe('HTTP API through Fastify inject', () => {
     expect(published.length).toBe(before);
   });
 
-  describe.each(PUBLISH_ROUTES)('POST %s', (url) => {
+  describe.each(PUBLISH_ROUTES)('POST %s', (url, channel) => {
+    it('passes an idempotencyKey on; a repeat is a 202 with the first offset and messageId, duplicate, not published', async () => {
+      // Arrange
+      const idempotencyKey = `order-42-${channel}`;
+      const first = await post(url, { data: 'once', idempotencyKey });
+      const before = published.length;
+
+      // Act
+      const repeat = await post(url, { data: 'once', idempotencyKey });
+
+      // Assert
+      expect(first.statusCode).toBe(202);
+      expect(first.json()).not.toHaveProperty('duplicate');
+      expect(published.at(-1)).toEqual({ channel, data: 'once', idempotencyKey });
+      const { messageId, offset } = first.json();
+      expect({ statusCode: repeat.statusCode, body: repeat.json() }).toEqual({
+        statusCode: 202,
+        body: { messageId, offset, delivered: 0, gone: 0, failed: 0, duplicate: true },
+      });
+      expect(published.length).toBe(before);
+    });
+
+    it('takes an idempotencyKey of 64 characters', async () => {
+      expect((await post(url, { data: 1, idempotencyKey: 'k'.repeat(64) })).statusCode).toBe(202);
+      expect(published.at(-1)).toEqual({ channel, data: 1, idempotencyKey: 'k'.repeat(64) });
+    });
+
+    it.each([
+      ['an empty idempotencyKey', ''],
+      ['an idempotencyKey of 65 characters', 'k'.repeat(65)],
+      ['a numeric idempotencyKey', 42],
+      ['a null idempotencyKey', null],
+    ])('with %s is a 400 invalid_request naming the field, and publishes nothing', async (_name, idempotencyKey) => {
+      const before = published.length;
+      expect(expectError(await post(url, { data: 1, idempotencyKey }), 400, 'invalid_request')).toMatch(
+        /idempotencyKey/,
+      );
+      expect(published.length).toBe(before);
+    });
+
+    it('a repeat while the first publish with its key is still being placed is a 409 in_progress', async () => {
+      fake.placing(channel, 'slow-key');
+      const before = published.length;
+      expect(expectError(await post(url, { data: 1, idempotencyKey: 'slow-key' }), 409, 'in_progress')).toMatch(
+        /still being placed/,
+      );
+      expect(published.length).toBe(before);
+    });
+
     it.each([
       ['invalid JSON', 'invalid_json', '{"data":', /not JSON/],
       ['an empty body', 'invalid_json', '', /empty/],
@@ -260,6 +241,8 @@ describe('HTTP API through Fastify inject', () => {
     ['POST', '/channels/chat:lobby'],
     ['POST', '/channels/chat:lobby/messages/extra'],
     ['POST', '/connections/a/b'],
+    ['GET', '/channels/chat:lobby/history/extra'],
+    ['GET', '/channels/chat:lobby'],
   ])('%s %s is a 404', async (method, url) => {
     const response = await app.inject({ method: method as 'GET' | 'POST', url });
     expect(expectError(response, 404, 'not_found')).toContain(url);
@@ -276,6 +259,8 @@ describe('HTTP API through Fastify inject', () => {
     ['GET', '/channels/chat:lobby/messages', 'POST'],
     ['GET', '/users/alice/messages', 'POST'],
     ['POST', '/connections/abc', 'DELETE'],
+    ['POST', '/channels/chat:lobby/history', 'GET, HEAD'],
+    ['DELETE', '/channels/chat:lobby/presence', 'GET, HEAD'],
   ])('%s %s is a 405 naming the methods it takes', async (method, url, allow) => {
     const response = await app.inject({ method: method as 'GET' | 'PUT' | 'DELETE', url });
     expectError(response, 405, 'method_not_allowed');
@@ -302,8 +287,20 @@ describe('the server API with a publish token', () => {
   });
   beforeAll(() => fake.connect('a', 'default', 'chat:lobby', 'user:alice'));
   afterAll(() => app.close());
-  const ROUTES = [...PUBLISH_ROUTES.map(([url]) => ['POST', url] as const), ['DELETE', '/connections/a'] as const];
-  const call = ([method, url]: readonly ['POST' | 'DELETE', string], authorization?: string, payload = '{"data":1}') =>
+  const READ_ROUTES = [
+    ['GET', '/channels/chat:lobby/history'],
+    ['GET', '/channels/chat:lobby/presence'],
+  ] as const;
+  const ROUTES = [
+    ...PUBLISH_ROUTES.map(([url]) => ['POST', url] as const),
+    ['DELETE', '/connections/a'] as const,
+    ...READ_ROUTES,
+  ];
+  const call = (
+    [method, url]: readonly ['POST' | 'DELETE' | 'GET', string],
+    authorization?: string,
+    payload = '{"data":1}',
+  ) =>
     app.inject({
       method,
       url,
@@ -318,8 +315,10 @@ describe('the server API with a publish token', () => {
         const response = await call([method, url], authorization);
         expect(expectError(response, 401, 'unauthorized')).toMatch(/Authorization: Bearer <PUBLISH_TOKEN>/);
         expect(response.headers['www-authenticate']).toBe('Bearer');
-        expect({ published: fake.published, sent: fake.sender.sent, closed: fake.sender.closed }).toEqual({
+        const { published, reads, sender } = fake;
+        expect({ published, reads, sent: sender.sent, closed: sender.closed }).toEqual({
           published: [],
+          reads: [],
           sent: [],
           closed: [],
         });
@@ -334,10 +333,16 @@ describe('the server API with a publish token', () => {
 
   it('refuses a stranger before looking at the channel: 401, not 400', async () => {
     expectError(await call(['POST', '/channels/a%20b/messages'], 'Bearer wrong!'), 401, 'unauthorized');
+    expectError(await call(['GET', '/channels/a%20b/history'], 'Bearer wrong!'), 401, 'unauthorized');
+  });
+
+  it('refuses a stranger before looking at the query: 401, not 400', async () => {
+    expectError(await call(['GET', '/channels/chat:lobby/history?limit=x'], 'Bearer wrong!'), 401, 'unauthorized');
   });
 
   it.each([['Bearer s3cret'], ['bearer s3cret']])('accepts %s on every route', async (authorization) => {
     for (const route of PUBLISH_ROUTES) expect((await call(['POST', route[0]], authorization)).statusCode).toBe(202);
+    for (const route of READ_ROUTES) expect((await call(route, authorization)).statusCode).toBe(200);
   });
 
   it('closes with the token', async () => {
