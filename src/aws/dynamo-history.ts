@@ -1,5 +1,5 @@
 import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { HistoryRange, HistoryStore, StoredPublication } from '../core/index.js';
+import type { HistoryRange, HistoryStore, KeptPublication } from '../core/index.js';
 import { type DynamoTable, epochSeconds, TABLE_LAYOUT } from './dynamo-table.js';
 
 const { partitionKey, sortKey, ttlAttribute } = TABLE_LAYOUT;
@@ -19,7 +19,7 @@ export function createDynamoHistory({ client, tableName, clock }: DynamoTable): 
         KeyConditionExpression: `${partitionKey} = :stream AND ${sortKey} BETWEEN :from AND :to`,
         // TTL deletes late: an expired publication may still be there.
         FilterExpression: `${ttlAttribute} > :now`,
-        ProjectionExpression: '#offset, frame',
+        ProjectionExpression: `#offset, frame, ${ttlAttribute}`,
         ExpressionAttributeNames: { '#offset': 'offset' },
         ExpressionAttributeValues: {
           ':stream': historyKey(channel, range.epoch),
@@ -54,13 +54,17 @@ export function createDynamoHistory({ client, tableName, clock }: DynamoTable): 
 
     async read(channel, range) {
       if (range.limit <= 0 || range.after >= range.upTo) return [];
-      const newestFirst: StoredPublication[] = [];
+      const newestFirst: KeptPublication[] = [];
       let startKey: StartKey;
       do {
         // Limit counts the items read before the filter drops expired ones: read on until enough are live.
         const page = await readPage(channel, range, range.limit - newestFirst.length, startKey);
         for (const item of page.Items ?? [])
-          newestFirst.push({ offset: Number(item.offset), frame: String(item.frame) });
+          newestFirst.push({
+            offset: Number(item.offset),
+            frame: String(item.frame),
+            expiresAt: Number(item[ttlAttribute]),
+          });
         startKey = page.LastEvaluatedKey;
       } while (startKey && newestFirst.length < range.limit);
       return newestFirst.reverse();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PositionStore, StreamPosition } from '../core/index.js';
 import { type DynamoTable, epochSeconds, isConditionFailure, itemKey, TABLE_LAYOUT } from './dynamo-table.js';
 
@@ -58,6 +58,24 @@ export function createDynamoPositions({ client, tableName, clock }: DynamoTable)
 
   return {
     nextPosition: (channel, ttlSeconds) => advance(channel, 1, ttlSeconds),
-    position: (channel, ttlSeconds) => advance(channel, 0, ttlSeconds),
+
+    async position(channel, ttlSeconds) {
+      // A read while the stream has more than half its TTL left: the one item takes every publish's
+      // write, and a reconnect storm of subscribes must not compete for it. Otherwise an ADD 0 creates
+      // or restarts the stream, or pushes its TTL back.
+      const { Item } = await client.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: itemKey(`STREAM#${channel}`, 'META'),
+          ConsistentRead: true,
+          ProjectionExpression: `#offset, #epoch, ${ttlAttribute}`,
+          ExpressionAttributeNames: { '#offset': 'offset', '#epoch': 'epoch' },
+        }),
+      );
+      if (Item && Number(Item[ttlAttribute]) > epochSeconds(clock) + ttlSeconds / 2) {
+        return { offset: Number(Item.offset ?? 0), epoch: String(Item.epoch) };
+      }
+      return advance(channel, 0, ttlSeconds);
+    },
   };
 }

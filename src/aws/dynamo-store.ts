@@ -9,6 +9,7 @@ import {
 import {
   type ConnectionRecord,
   type ConnectionStore,
+  type PresenceMember,
   RelayError,
   type RemovedConnection,
   type SubscribeResult,
@@ -128,6 +129,13 @@ export function createDynamoStore(table: DynamoStoreOptions): ConnectionStore {
     return { ...identityOf(Attributes), channels };
   };
 
+  const dropMembership = async (connectionId: string, channel: string): Promise<PresenceMember | undefined> => {
+    const { Attributes } = await client.send(
+      new DeleteCommand({ TableName: tableName, Key: membershipKey(connectionId, channel), ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes === undefined ? undefined : { connectionId, ...identityOf(Attributes) };
+  };
+
   return {
     ...createDynamoPositions(table),
     ...createDynamoHistory(table),
@@ -194,9 +202,7 @@ export function createDynamoStore(table: DynamoStoreOptions): ConnectionStore {
       // The membership first: if the second write fails, the record lists one channel too many
       // (it counts towards the limit until a repeated unsubscribe; $disconnect deleting an absent
       // membership is fine), but no fan-out reaches the connection there any more.
-      const { Attributes } = await client.send(
-        new DeleteCommand({ TableName: tableName, Key: membershipKey(connectionId, channel), ReturnValues: 'ALL_OLD' }),
-      );
+      const member = await dropMembership(connectionId, channel);
       try {
         await client.send(
           new UpdateCommand({
@@ -211,15 +217,16 @@ export function createDynamoStore(table: DynamoStoreOptions): ConnectionStore {
         // No record: nothing lists the channel.
         if (!isConditionFailure(error)) throw error;
       }
-      return Attributes !== undefined;
+      return member;
     },
 
-    async remove(connectionId: string, channels: readonly string[] = []) {
+    dropMembership,
+
+    async remove(connectionId: string) {
       // A failure after the record is gone leaves its memberships to fan-out's pruning and to TTL: a
       // repeated remove no longer finds them. The price of the record answering exactly one caller.
       const removed = await deleteRecord(connectionId);
-      const all = new Set([...(removed?.channels ?? []), ...channels]);
-      await deleteAll([...all].map((channel) => membershipKey(connectionId, channel)));
+      await deleteAll((removed?.channels ?? []).map((channel) => membershipKey(connectionId, channel)));
       return removed;
     },
   };

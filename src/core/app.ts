@@ -21,7 +21,7 @@ export {
   type MessageContext,
   type MessageOutcome,
 } from './client-requests.js';
-export type { HistoryQuery, HistoryResult } from './history.js';
+export { APPEND_SPREAD_SECONDS, type HistoryQuery, type HistoryResult } from './history.js';
 export {
   ABANDONED_CLAIM_SECONDS,
   IDEMPOTENCY_WINDOW_SECONDS,

@@ -35,6 +35,12 @@ export const DEFAULT_NAMESPACE_OPTIONS: NamespaceOptions = Object.freeze({
   clientPublish: true,
 });
 
+/**
+ * The most publications a namespace may keep per channel: a recovery replays them one
+ * PostToConnection at a time, which must fit in one invocation (API Gateway gives a route 29 s).
+ */
+export const MAX_HISTORY_SIZE = 1000;
+
 /** Namespace name → its options; channels without a `:` are in the namespace `''`. */
 export type Namespaces = Readonly<Record<string, NamespaceOptions>>;
 
@@ -112,6 +118,9 @@ export function parseNamespaces(json: string): Namespaces {
         throw new TypeError(`namespace "${name}": option "${key}" must be ${want}`);
       }
       (options as Record<string, unknown>)[key] = option;
+    }
+    if (options.historySize > MAX_HISTORY_SIZE) {
+      throw new TypeError(`namespace "${name}": historySize must be at most ${MAX_HISTORY_SIZE}`);
     }
     if (options.historySize > 0 && options.historyTtlSeconds === 0) {
       throw new TypeError(`namespace "${name}": historySize needs historyTtlSeconds > 0`);

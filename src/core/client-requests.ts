@@ -65,14 +65,25 @@ export interface ClientRequestDeps extends MembershipDeps {
   maxSubscriptions: number;
 }
 
-/** Sends one direct reply; a connection that hung up meanwhile is forgotten, as a fan-out would. */
-export async function reply(deps: ClientRequestDeps, connectionId: string, payload: string): Promise<void> {
+/**
+ * Sends one direct reply; a connection that hung up meanwhile is forgotten, as a fan-out would.
+ * False when it was gone: later replies to it would be wasted, and a join for it would be a ghost.
+ */
+export async function reply(deps: ClientRequestDeps, connectionId: string, payload: string): Promise<boolean> {
   try {
     await deps.sender.send(connectionId, payload);
+    return true;
   } catch (error) {
     if (!(error instanceof ConnectionGoneError)) throw error;
     await forgetConnection(connectionId, [], deps);
+    return false;
   }
+}
+
+/** Sends the frames of a paged reply in order, stopping at a connection found gone. */
+async function replyAll(deps: ClientRequestDeps, connectionId: string, payloads: readonly string[]): Promise<boolean> {
+  for (const payload of payloads) if (!(await reply(deps, connectionId, payload))) return false;
+  return true;
 }
 
 /** Carries out one valid client frame; a refusal throws InvalidMessageError, answered by the caller. */
@@ -99,8 +110,13 @@ export async function handleClientFrame(
       if (result === 'gone') return closeUnrecorded(deps, connectionId);
       // Read after the membership is written: every later publication reaches this connection live.
       const position = await deps.store.position(frame.channel, streamTtlSeconds(frame.channel, deps.namespaces));
-      const outcome = await replyToSubscribe(deps, connectionId, frame.channel, position, frame.id, frame.since);
-      if (result === 'added') await announce('join', frame.channel, memberOf(context), deps);
+      // Recovery reads history: without that capability a client could read from before it joined.
+      const mayRecover = allows(identity.capabilities, frame.channel, 'history', identity.userId);
+      const { outcome, reachable } = await replyToSubscribe(deps, connectionId, frame.channel, position, frame.id, {
+        since: frame.since,
+        mayRecover,
+      });
+      if (result === 'added' && reachable) await announce('join', frame.channel, memberOf(context), deps);
       return outcome;
     }
 
@@ -139,15 +155,14 @@ export async function handleClientFrame(
       const { limit, since } = frame;
       const { position, publications } = await readHistory(frame.channel, { limit, since }, deps);
       const frames = publications.map((publication) => publication.frame);
-      for (const page of historyFrames(frame.channel, position, frames, frame.id))
-        await reply(deps, connectionId, page);
+      await replyAll(deps, connectionId, historyFrames(frame.channel, position, frames, frame.id));
       return { kind: 'history', channel: frame.channel };
     }
 
     case 'presence': {
       assertAllowed(identity, frame.channel, 'presence');
       const members = await listPresence(frame.channel, deps);
-      for (const page of presenceFrames(frame.channel, members, frame.id)) await reply(deps, connectionId, page);
+      await replyAll(deps, connectionId, presenceFrames(frame.channel, members, frame.id));
       return { kind: 'presence', channel: frame.channel };
     }
   }
@@ -155,7 +170,8 @@ export async function handleClientFrame(
 
 /**
  * Answers a subscribe: `subscribed`, then, when it gave `since`, each missed publication in
- * offset order (or `recovered: false` and nothing, when they cannot all be replayed).
+ * offset order (or `recovered: false` and nothing, when they cannot all be replayed, or the
+ * connection may not read history). `reachable` is false when the connection turned out gone.
  */
 async function replyToSubscribe(
   deps: ClientRequestDeps,
@@ -163,17 +179,18 @@ async function replyToSubscribe(
   channel: string,
   position: StreamPosition,
   id: string | undefined,
-  since: StreamPosition | undefined,
-): Promise<MessageOutcome> {
+  { since, mayRecover }: { since: StreamPosition | undefined; mayRecover: boolean },
+): Promise<{ outcome: MessageOutcome; reachable: boolean }> {
   if (since === undefined) {
-    await reply(deps, connectionId, subscribedFrame(channel, position, id));
-    return { kind: 'subscribed', channel, replayed: 0 };
+    const reachable = await reply(deps, connectionId, subscribedFrame(channel, position, id));
+    return { outcome: { kind: 'subscribed', channel, replayed: 0 }, reachable };
   }
-  const missed = await recoverSince(channel, since, position, deps);
-  await reply(deps, connectionId, subscribedFrame(channel, position, id, missed !== undefined));
+  const missed = mayRecover ? await recoverSince(channel, since, position, deps) : undefined;
+  const recovered = missed !== undefined;
   // One at a time: API Gateway may reorder concurrent posts, and the offsets say the order anyway.
-  for (const publication of missed ?? []) await reply(deps, connectionId, publication.frame);
-  return { kind: 'subscribed', channel, recovered: missed !== undefined, replayed: missed?.length ?? 0 };
+  const frames = [subscribedFrame(channel, position, id, recovered), ...(missed ?? []).map((p) => p.frame)];
+  const reachable = await replyAll(deps, connectionId, frames);
+  return { outcome: { kind: 'subscribed', channel, recovered, replayed: missed?.length ?? 0 }, reachable };
 }
 
 function placeFrom(

@@ -1,6 +1,6 @@
 import { type Namespaces, optionsFor } from './channels.js';
 import { InvalidMessageError } from './errors.js';
-import type { ConnectionStore, StoredPublication, StreamPosition } from './ports.js';
+import type { Clock, ConnectionStore, StoredPublication, StreamPosition } from './ports.js';
 import { streamTtlSeconds } from './publishing.js';
 
 /** A history request: the latest `limit` publications after `since`, up to offset `until`. */
@@ -23,7 +23,14 @@ export interface HistoryResult {
 export interface HistoryDeps {
   store: Pick<ConnectionStore, 'position' | 'read'>;
   namespaces: Namespaces;
+  clock: Clock;
 }
+
+/**
+ * How much earlier a later offset can be kept than an earlier one: publications append in any
+ * order while they run, and none runs longer than API Gateway's 29 s (the HTTP API's 30 s).
+ */
+export const APPEND_SPREAD_SECONDS = 60;
 
 /**
  * Reads a channel's kept publications. A channel never published to, or in a namespace that keeps
@@ -41,14 +48,14 @@ export async function readHistory(channel: string, query: HistoryQuery, deps: Hi
   const position = await deps.store.position(channel, streamTtlSeconds(channel, deps.namespaces));
   if (historySize === 0) return { channel, position, publications: [] };
   const since = query.since?.epoch === position.epoch ? query.since.offset : 0;
-  const publications = await deps.store.read(channel, {
+  const kept = await deps.store.read(channel, {
     epoch: position.epoch,
     // Older ones are outside the window even while TTL has not deleted them yet.
     after: Math.max(since, position.offset - historySize),
     upTo: Math.min(position.offset, query.until ?? position.offset),
     limit: query.limit ?? historySize,
   });
-  return { channel, position, publications };
+  return { channel, position, publications: kept.map(({ offset, frame }) => ({ offset, frame })) };
 }
 
 /**
@@ -58,9 +65,10 @@ export async function readHistory(channel: string, query: HistoryQuery, deps: Hi
  * further back than historySize, or expired).
  *
  * Whether anything expired is decided by the publication at `since` itself (at offset 1 when
- * `since` is 0): it is older than every one after it, so while it is kept, they are. A gap
- * inside the range is a publish that failed after taking its offset: it was never acknowledged
- * or delivered, so there is nothing to recover for it.
+ * `since` is 0): every later one was appended at most APPEND_SPREAD_SECONDS before it, so while it
+ * is kept for that long yet, they are all still kept. A gap inside the range is a publish that
+ * failed after taking its offset: it was never acknowledged or delivered, so there is nothing to
+ * recover for it.
  */
 export async function recoverSince(
   channel: string,
@@ -79,6 +87,8 @@ export async function recoverSince(
     upTo: position.offset,
     limit: position.offset - anchor + 1,
   });
-  if (kept[0]?.offset !== anchor) return undefined;
-  return since.offset === 0 ? kept : kept.slice(1);
+  const keptUntil = Math.floor(deps.clock.now() / 1000) + APPEND_SPREAD_SECONDS;
+  if (kept[0]?.offset !== anchor || kept[0].expiresAt <= keptUntil) return undefined;
+  const missed = since.offset === 0 ? kept : kept.slice(1);
+  return missed.map(({ offset, frame }) => ({ offset, frame }));
 }

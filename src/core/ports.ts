@@ -46,7 +46,8 @@ export interface PositionStore {
   nextPosition(channel: string, ttlSeconds: number): Promise<StreamPosition>;
   /**
    * The channel's last position (offset 0 when nothing was published), creating the stream when
-   * absent so that its epoch is stable from now on; keeps it for `ttlSeconds` more.
+   * absent so that its epoch is stable from now on, and keeping it at least `ttlSeconds / 2` more.
+   * Mostly a read: subscribes and history reads do not compete with publishes for the item's writes.
    */
   position(channel: string, ttlSeconds: number): Promise<StreamPosition>;
 }
@@ -56,6 +57,11 @@ export interface StoredPublication {
   offset: number;
   /** The message frame's JSON text, exactly as subscribers received it. */
   frame: string;
+}
+
+/** A kept publication as read back, with when it lapses (epoch seconds). */
+export interface KeptPublication extends StoredPublication {
+  expiresAt: number;
 }
 
 /** Which kept publications of one stream to read: offsets in (after, upTo], the latest `limit` of them. */
@@ -77,7 +83,7 @@ export interface HistoryStore {
   /** Keeps one publication for `ttlSeconds`; written before its ack. */
   append(channel: string, epoch: string, publication: StoredPublication, ttlSeconds: number): Promise<void>;
   /** The unexpired publications of `range`, oldest first (strongly consistent: an acked one is there). */
-  read(channel: string, range: HistoryRange): Promise<StoredPublication[]>;
+  read(channel: string, range: HistoryRange): Promise<KeptPublication[]>;
 }
 
 /** What the first publish with an idempotency key left for its repeats. */
@@ -142,17 +148,22 @@ export interface ConnectionStore extends PositionStore, HistoryStore, Idempotenc
    */
   subscribe(subscriber: Subscriber, channel: string, maxSubscriptions: number): Promise<SubscribeResult>;
   /**
-   * Ends a membership; a channel never subscribed, or an unknown connection, is fine. True when a
-   * membership existed (a leave event is due).
+   * Ends a membership; a channel never subscribed, or an unknown connection, is fine. Resolves with
+   * who the member was when a membership existed (a leave event is due), else undefined.
    */
-  unsubscribe(connectionId: string, channel: string): Promise<boolean>;
+  unsubscribe(connectionId: string, channel: string): Promise<PresenceMember | undefined>;
   /**
-   * Forgets a connection: its record and every membership it lists, plus memberships in
-   * `channels` (a membership can outlive its record when a $connect failed halfway). Absent ids are fine.
+   * Deletes one membership item only, whatever the record says: a membership that outlived its
+   * record. Resolves with who the member was, or undefined when there was none.
+   */
+  dropMembership(connectionId: string, channel: string): Promise<PresenceMember | undefined>;
+  /**
+   * Forgets a connection: its record and every membership it lists (a membership the record does
+   * not list, left by a subscribe racing $disconnect, is ended with `dropMembership`). Absent ids are fine.
    * Resolves with what the record held, to the one caller that deleted it (concurrent removes of
    * one connection: the others get undefined), so leave events go out once.
    */
-  remove(connectionId: string, channels?: readonly string[]): Promise<RemovedConnection | undefined>;
+  remove(connectionId: string): Promise<RemovedConnection | undefined>;
   /**
    * Live (unexpired) members of `channel`, page by page so delivery can start early. Strongly
    * consistent: a subscribe that returned is seen by every fan-out that starts after it.

@@ -139,10 +139,7 @@ export function parseFrame({ id, fields }: Envelope): ClientFrame {
   }
 }
 
-/**
- * Checks a client's `{offset, epoch}`: a safe integer >= 0 and a non-empty string. Shared with the
- * server API, which reads the same two values from its query string.
- */
+/** Checks a client's `{offset, epoch}`: a safe integer >= 0 and a string of 1-64 characters. */
 export function assertPosition(offset: unknown, epoch: unknown, field: string): StreamPosition {
   if (!Number.isSafeInteger(offset) || (offset as number) < 0) {
     throw new InvalidMessageError(
@@ -189,7 +186,7 @@ function idempotencyKeyOf(fields: Record<string, unknown>): string | undefined {
   return assertIdempotencyKey(fields.idempotencyKey);
 }
 
-/** A key of 1-64 characters; shared with the server API's body check. */
+/** A key of 1-64 characters (the server API's body schema says the same). */
 export function assertIdempotencyKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new InvalidMessageError(

@@ -5,7 +5,7 @@ import { InvalidMessageError } from './errors.js';
 import { type FanoutDeps, type FanoutResult, fanOut } from './fanout.js';
 import type { UserRef } from './identity.js';
 import { REPLY_PAGE_BYTES } from './paging.js';
-import type { ConnectionStore, HistoryStore, IdempotencyStore, PositionStore } from './ports.js';
+import type { ConnectionStore, HistoryStore, IdempotencyStore, Logger, PositionStore } from './ports.js';
 import { messageFrame } from './protocol.js';
 
 /**
@@ -73,6 +73,7 @@ export interface PublishOptions {
 export interface PlacementDeps {
   store: Pick<PositionStore, 'nextPosition'> & Pick<HistoryStore, 'append'> & IdempotencyStore;
   namespaces: Namespaces;
+  logger: Logger;
 }
 
 /** The largest position a frame can carry: the size check leaves room for it. */
@@ -105,20 +106,37 @@ export async function placePublication(
     const earlier = await claimKey(channel, idempotencyKey, messageId, now, deps.store);
     if (earlier) return { kind: 'duplicate', ...earlier };
   }
+  let publication: Publication;
   try {
     const options = optionsFor(channel, deps.namespaces);
     const { offset, epoch } = await deps.store.nextPosition(channel, streamTtlSeconds(channel, deps.namespaces));
-    const payload = messageFrame({ ...fields, offset, epoch });
+    publication = { channel, messageId, offset, epoch, payload: messageFrame({ ...fields, offset, epoch }) };
     if (options.historySize > 0) {
-      await deps.store.append(channel, epoch, { offset, frame: payload }, options.historyTtlSeconds);
+      await deps.store.append(channel, epoch, { offset, frame: publication.payload }, options.historyTtlSeconds);
     }
-    // Settled last: a repeat answered with this offset finds the publication kept.
-    if (idempotencyKey !== undefined) await deps.store.settle(channel, idempotencyKey, messageId, offset);
-    return { kind: 'new', publication: { channel, messageId, offset, epoch, payload } };
   } catch (error) {
-    // Free the key so the client's retry publishes instead of waiting out an abandoned claim.
-    if (idempotencyKey !== undefined) await deps.store.release(channel, idempotencyKey, messageId).catch(() => {});
+    // Nothing kept: free the key so the client's retry publishes instead of waiting out the claim.
+    if (idempotencyKey !== undefined) {
+      await deps.store.release(channel, idempotencyKey, messageId).catch((cause: unknown) => {
+        deps.logger.warn('could not release an idempotency key', { channel, error: cause });
+      });
+    }
     throw error;
+  }
+  if (idempotencyKey !== undefined) await settleKey(publication, idempotencyKey, deps);
+  return { kind: 'new', publication };
+}
+
+/**
+ * Records the offset on the key, last: a repeat answered with it finds the publication kept. Once
+ * kept, the publication is delivered even when this fails, rather than refused and published again
+ * by the retry; repeats then wait out the claim (in_progress) until it counts as abandoned.
+ */
+async function settleKey({ channel, messageId, offset }: Publication, key: string, deps: PlacementDeps) {
+  try {
+    await deps.store.settle(channel, key, messageId, offset);
+  } catch (error) {
+    deps.logger.warn('could not record the offset of an idempotency key', { channel, offset, error });
   }
 }
 

@@ -4,6 +4,7 @@ import {
   type ConnectionStore,
   type HistoryRange,
   type IdempotencyRecord,
+  type KeptPublication,
   type Logger,
   type Member,
   type PresenceMember,
@@ -42,20 +43,25 @@ export class FakeStore implements ConnectionStore {
     return existing ? 'existing' : 'added';
   }
 
-  async unsubscribe(connectionId: string, channel: string) {
-    const existed = this.channels.get(channel)?.delete(connectionId) ?? false;
+  async unsubscribe(connectionId: string, channel: string): Promise<PresenceMember | undefined> {
+    const member = await this.dropMembership(connectionId, channel);
     this.connections.get(connectionId)?.channels.delete(channel);
-    return existed;
+    return member;
+  }
+
+  async dropMembership(connectionId: string, channel: string): Promise<PresenceMember | undefined> {
+    const membership = this.channels.get(channel)?.get(connectionId);
+    this.channels.get(channel)?.delete(connectionId);
+    return membership && { connectionId, userId: membership.userId, info: membership.info };
   }
 
   readonly removed: { connectionId: string; channels: readonly string[] }[] = [];
 
-  async remove(connectionId: string, channels: readonly string[] = []): Promise<RemovedConnection | undefined> {
-    this.removed.push({ connectionId, channels });
+  async remove(connectionId: string): Promise<RemovedConnection | undefined> {
     const record = this.connections.get(connectionId);
-    const listed = record?.channels ?? [];
-    // Only what the record lists and what the caller names, as the table's store can.
-    for (const channel of new Set([...listed, ...channels])) this.channels.get(channel)?.delete(connectionId);
+    this.removed.push({ connectionId, channels: [...(record?.channels ?? [])] });
+    // Only what the record lists, as the table's store can.
+    for (const channel of record?.channels ?? []) this.channels.get(channel)?.delete(connectionId);
     this.connections.delete(connectionId);
     return record && { userId: record.userId, info: record.info, channels: [...record.channels] };
   }
@@ -75,11 +81,11 @@ export class FakeStore implements ConnectionStore {
     this.history.get(stream)!.set(publication.offset, { ...publication, expiresAt: this.nowSeconds() + ttlSeconds });
   }
 
-  async read(channel: string, { epoch, after, upTo, limit }: HistoryRange): Promise<StoredPublication[]> {
+  async read(channel: string, { epoch, after, upTo, limit }: HistoryRange): Promise<KeptPublication[]> {
     const kept = [...(this.history.get(`${channel}#${epoch}`)?.values() ?? [])]
       .filter(({ offset, expiresAt }) => offset > after && offset <= upTo && expiresAt > this.nowSeconds())
       .sort((a, b) => a.offset - b.offset)
-      .map(({ offset, frame }) => ({ offset, frame }));
+      .map(({ offset, frame, expiresAt }) => ({ offset, frame, expiresAt }));
     return limit > 0 ? kept.slice(-limit) : [];
   }
 

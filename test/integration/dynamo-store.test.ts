@@ -194,9 +194,9 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     await store.add(record('x1'), ['default']);
     await store.subscribe(subscriber('x1'), 'chat:b', 100);
 
-    expect(await store.unsubscribe('x1', 'chat:b')).toBe(true);
-    expect(await store.unsubscribe('x1', 'chat:b')).toBe(false);
-    expect(await store.unsubscribe('x1', 'never-subscribed')).toBe(false);
+    expect(await store.unsubscribe('x1', 'chat:b')).toEqual({ connectionId: 'x1', userId: null, info: null });
+    expect(await store.unsubscribe('x1', 'chat:b')).toBeUndefined();
+    expect(await store.unsubscribe('x1', 'never-subscribed')).toBeUndefined();
 
     expect((await collect(store.members('chat:b'))).flat()).toEqual([]);
     const meta = (await itemsOf('x1')).find((item) => item.sk?.S === 'META')!;
@@ -204,7 +204,7 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
   });
 
   it('unsubscribe of an unknown connection answers false and does not create a record', async () => {
-    expect(await store.unsubscribe('nobody', 'chat:b')).toBe(false);
+    expect(await store.unsubscribe('nobody', 'chat:b')).toBeUndefined();
 
     const { Item } = await client.send(
       new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'CONN#nobody' }, sk: { S: 'META' } } }),
@@ -448,7 +448,7 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
     await expect(store.remove('never-seen')).resolves.toBeUndefined();
   });
 
-  it('removes a membership that outlived its record when told the channel (a $connect that failed halfway)', async () => {
+  it('a membership that outlived its record is not found by remove, and dropped by dropMembership, which says who it was', async () => {
     await client.send(
       new PutItemCommand({
         TableName: tableName,
@@ -462,7 +462,14 @@ describe('DynamoDB connection store (SDK client, dynalite)', () => {
       }),
     );
 
-    expect(await store.remove('orphan', ['orphans'])).toBeUndefined();
+    expect(await store.remove('orphan')).toBeUndefined();
+    expect((await collect(store.members('orphans'))).flat()).toHaveLength(1);
+    expect(await store.dropMembership('orphan', 'orphans')).toEqual({
+      connectionId: 'orphan',
+      userId: null,
+      info: null,
+    });
+    expect(await store.dropMembership('orphan', 'orphans')).toBeUndefined();
 
     expect((await collect(store.members('orphans'))).flat()).toEqual([]);
   });

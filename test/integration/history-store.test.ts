@@ -77,7 +77,10 @@ describe("channel history (the store's kept publications, dynalite)", () => {
 
     const publications = await store.read('chat:order', { epoch: 'e1', after: 0, upTo: 11, limit: 100 });
 
-    expect(publications).toEqual([1, 2, 3, 9, 10, 11].map((offset) => publication(offset)));
+    // Each with when it lapses: recovery checks the publication at `since` has time left.
+    expect(publications).toEqual(
+      [1, 2, 3, 9, 10, 11].map((offset) => ({ ...publication(offset), expiresAt: NOW / 1000 + DAY })),
+    );
   });
 
   it('answers the latest `limit` publications of the range', async () => {
@@ -111,7 +114,7 @@ describe("channel history (the store's kept publications, dynalite)", () => {
 
     const publications = await store.read('chat:epochs', { epoch: 'new', after: 0, upTo: 5, limit: 100 });
 
-    expect(publications).toEqual([{ offset: 1, frame: '{"epoch":"new"}' }]);
+    expect(publications).toEqual([{ offset: 1, frame: '{"epoch":"new"}', expiresAt: NOW / 1000 + DAY }]);
   });
 
   it('leaves out expired publications that TTL has not deleted yet', async () => {
@@ -142,7 +145,9 @@ describe("channel history (the store's kept publications, dynalite)", () => {
     const publications = await store.read('chat:big', { epoch: 'e1', after: 0, upTo: 20, limit: 20 });
 
     expect(queries).toBeGreaterThan(1);
-    expect(publications).toEqual(upTo(20).map((offset) => publication(offset, padding)));
+    expect(publications).toEqual(
+      upTo(20).map((offset) => ({ ...publication(offset, padding), expiresAt: NOW / 1000 + DAY })),
+    );
   });
 
   it('appending a publication again (a retried publish) keeps one item', async () => {

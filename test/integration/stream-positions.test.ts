@@ -100,6 +100,31 @@ describe("channel stream positions (the store's counter, dynalite)", () => {
     expect(await store.nextPosition('chat:old', DAY)).toEqual({ offset: 2, epoch: restarted.epoch });
   });
 
+  it('a position is a read while the stream has over half its TTL left, then pushes the TTL back', async () => {
+    const putStream = (expiresAt: number) =>
+      client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            pk: { S: 'STREAM#chat:read' },
+            sk: { S: 'META' },
+            offset: { N: '5' },
+            epoch: { S: 'e' },
+            expiresAt: { N: String(expiresAt) },
+          },
+        }),
+      );
+    const expiresAt = async () => Number((await streamItem('chat:read')).Item!.expiresAt!.N);
+
+    await putStream(NOW_SECONDS + DAY / 2 + 1);
+    expect(await store.position('chat:read', DAY)).toEqual({ offset: 5, epoch: 'e' });
+    expect(await expiresAt()).toBe(NOW_SECONDS + DAY / 2 + 1);
+
+    await putStream(NOW_SECONDS + DAY / 2);
+    expect(await store.position('chat:read', DAY)).toEqual({ offset: 5, epoch: 'e' });
+    expect(await expiresAt()).toBe(NOW_SECONDS + DAY);
+  });
+
   it('an expired stream item read by a subscribe restarts at offset 0', async () => {
     await client.send(
       new PutItemCommand({

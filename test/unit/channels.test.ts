@@ -98,6 +98,7 @@ describe('namespaces', () => {
     ['{"chat":{"historySize":1.5,"historyTtlSeconds":1}}', /option "historySize" must be a non-negative integer/],
     ['{"chat":{"historyTtlSeconds":"60"}}', /option "historyTtlSeconds" must be a non-negative integer/],
     ['{"chat":{"historySize":10}}', /namespace "chat": historySize needs historyTtlSeconds > 0/],
+    ['{"chat":{"historySize":1001,"historyTtlSeconds":1}}', /namespace "chat": historySize must be at most 1000/],
   ])('refuses %s with a TypeError saying what is wrong', (json, message) => {
     expect(() => parseNamespaces(json)).toThrow(TypeError);
     expect(() => parseNamespaces(json)).toThrow(message);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ALL_CAPABILITIES,
   API_GATEWAY_MAX_MESSAGE_BYTES,
+  APPEND_SPREAD_SECONDS,
   createRelay,
   DEFAULT_NAMESPACE_OPTIONS,
   IDEMPOTENCY_WINDOW_SECONDS,
@@ -18,7 +19,7 @@ const bob: Identity = { userId: 'bob', info: null, capabilities: ALL_CAPABILITIE
 /** May subscribe and publish in rooms, but neither read history nor list presence. */
 const plainUser: Identity = { userId: 'pat', info: null, capabilities: { 'room:*': ['subscribe', 'publish'] } };
 
-/** `room` keeps 5 publications for a minute, with presence and join/leave; `chat` keeps nothing. */
+/** `room` keeps 5 publications for 10 minutes, with presence and join/leave; `chat` keeps nothing. */
 function setUp() {
   let now = START;
   const store = new FakeStore(2, () => Math.floor(now / 1000));
@@ -29,7 +30,7 @@ function setUp() {
     clock: { now: () => now },
     logger: recordingLogger(),
     namespaces: {
-      room: { ...DEFAULT_NAMESPACE_OPTIONS, presence: true, joinLeave: true, historySize: 5, historyTtlSeconds: 60 },
+      room: { ...DEFAULT_NAMESPACE_OPTIONS, presence: true, joinLeave: true, historySize: 5, historyTtlSeconds: 600 },
       chat: { ...DEFAULT_NAMESPACE_OPTIONS },
     },
     maxSubscriptions: 10,
@@ -87,9 +88,9 @@ describe('history', () => {
   it('drops what outlived historyTtlSeconds', async () => {
     const { relay, publishMany, advance } = setUp();
     await publishMany('room:h', 2);
-    advance(30_000);
+    advance(300_000);
     await publishMany('room:h', 2);
-    advance(31_000);
+    advance(301_000);
 
     expect((await relay.history('room:h', {})).publications.map((p) => p.offset)).toEqual([3, 4]);
   });
@@ -229,13 +230,36 @@ describe('recovery on subscribe', () => {
     await publishMany('room:r', 1);
     // 6 behind with 5 kept: one is gone from the window.
     await send(a, { action: 'subscribe', channel: 'room:r', since: { ...since, offset: 0 } });
-    // Within the window but expired: the stream itself lives longer (a day) than its history (a minute).
-    advance(61_000);
+    // Within the window but expired: the stream itself lives longer (a day) than its history (10 minutes).
+    advance(601_000);
     await send(a, { action: 'subscribe', channel: 'room:r', since });
 
     expect(framesOf('a', 'subscribed').map((frame) => frame.recovered)).toEqual([false, false]);
     expect(framesOf('a', 'message')).toEqual([]);
     expect(store.streams.get('room:r')!.offset).toBe(6);
+  });
+
+  it('is recovered false once the publication at since has less than a minute left: later ones may lapse first', async () => {
+    const { a, send, since, advance, framesOf } = await missedThree();
+    // Publications append in any order while they run, so one after since may be kept a little less.
+    advance((600 - APPEND_SPREAD_SECONDS) * 1000);
+
+    await send(a, { action: 'subscribe', channel: 'room:r', since });
+
+    expect(framesOf('a', 'subscribed')[0].recovered).toBe(false);
+    expect(framesOf('a', 'message')).toEqual([]);
+  });
+
+  it('needs the history capability: without it, recovered is false and nothing is replayed', async () => {
+    const { connect, send, relay, publishMany, framesOf } = setUp();
+    const p = await connect('p', plainUser);
+    const { epoch } = (await relay.history('room:c', {})).position;
+    await publishMany('room:c', 2);
+
+    await send(p, { action: 'subscribe', channel: 'room:c', since: { offset: 0, epoch } });
+
+    expect(framesOf('p', 'subscribed')[0]).toMatchObject({ recovered: false, position: { offset: 2 } });
+    expect(framesOf('p', 'message')).toEqual([]);
   });
 
   it('a publish that failed after taking its offset leaves a gap that does not block recovery', async () => {
@@ -309,6 +333,19 @@ describe('idempotent publish', () => {
 
     expect(await relay.publish('room:i', 1, { idempotencyKey: 'k' })).toMatchObject({ offset: 1, delivered: 0 });
     expect(store.claims.get('room:i#k')).toMatchObject({ offset: 1 });
+  });
+
+  it('a kept publication whose key could not be settled is still delivered, and its key stays claimed', async () => {
+    const { relay, store, connect, send, framesOf } = setUp();
+    const b = await connect('b', bob);
+    await send(b, { action: 'subscribe', channel: 'room:s' });
+    store.settle = async () => {
+      throw new Error('throttled');
+    };
+
+    expect(await relay.publish('room:s', 'once', { idempotencyKey: 'k' })).toMatchObject({ offset: 1, delivered: 1 });
+    expect(framesOf('b', 'message').map((frame) => frame.data)).toEqual(['once']);
+    expect(store.claims.get('room:s#k')!.offset).toBeUndefined();
   });
 
   it('a repeat while the first is still being placed waits, then answers in_progress', async () => {
@@ -412,6 +449,40 @@ describe('join and leave', () => {
       { type: 'leave', channel: 'room:1', member },
       { type: 'leave', channel: 'room:2', member },
     ]);
+  });
+
+  // Never a join that no leave follows; a leave for a member listeners never saw is harmless.
+  it('a subscriber found gone at its own reply is forgotten, with a leave and no join', async () => {
+    const { connect, send, framesOf, sender, store } = setUp();
+    const a = await connect('a');
+    const b = await connect('b', bob);
+    await send(a, { action: 'subscribe', channel: 'room:v' });
+    sender.gone.add('b');
+    sender.sent.length = 0;
+
+    await send(b, { action: 'subscribe', channel: 'room:v' });
+
+    expect(framesOf('a').map((frame) => [frame.type, frame.member.connectionId])).toEqual([['leave', 'b']]);
+    expect(store.membersOf('room:v')).toEqual(['a']);
+  });
+
+  it('a membership that outlived its record (a subscribe that raced $disconnect) gets its leave when pruned', async () => {
+    const { relay, connect, send, framesOf, sender, store } = setUp();
+    const a = await connect('a');
+    const b = await connect('b', bob);
+    await send(a, { action: 'subscribe', channel: 'room:o' });
+    await send(b, { action: 'subscribe', channel: 'room:o' });
+    store.connections.delete('b');
+    sender.gone.add('b');
+    sender.sent.length = 0;
+
+    await relay.publish('room:o', 'x');
+
+    expect(framesOf('a').map((frame) => [frame.type, frame.member?.connectionId])).toEqual([
+      ['message', undefined],
+      ['leave', 'b'],
+    ]);
+    expect(store.membersOf('room:o')).toEqual(['a']);
   });
 
   it('a connection found gone by a delivery is pruned, and the others hear it left', async () => {
