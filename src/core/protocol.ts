@@ -186,9 +186,13 @@ function idempotencyKeyOf(fields: Record<string, unknown>): string | undefined {
   return assertIdempotencyKey(fields.idempotencyKey);
 }
 
-/** A key of 1-64 characters (the server API's body schema says the same). */
+/**
+ * A key of 1-64 characters, counted as code points as the server API's body schema (ajv) counts
+ * them, so one key is accepted by both transports or by neither.
+ */
 export function assertIdempotencyKey(key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+  const length = typeof key === 'string' ? [...key].length : 0;
+  if (typeof key !== 'string' || length === 0 || length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new InvalidMessageError(
       'invalid_request',
       `"idempotencyKey" must be a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters, got ${describe(key)}`,

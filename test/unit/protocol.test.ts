@@ -59,6 +59,11 @@ describe('parseClientFrame', () => {
       '{"action":"publish","channel":"a","data":1,"idempotencyKey":"k"}',
       { action: 'publish', channel: 'a', data: 1, idempotencyKey: 'k' },
     ],
+    // 64 characters outside the BMP: 128 UTF-16 units, 64 code points, as the server API counts them.
+    [
+      `{"action":"publish","channel":"a","data":1,"idempotencyKey":"${'😀'.repeat(64)}"}`,
+      { action: 'publish', channel: 'a', data: 1, idempotencyKey: '😀'.repeat(64) },
+    ],
     [`{"action":"ping","id":"${'i'.repeat(64)}"}`, { action: 'ping', id: 'i'.repeat(64) }],
     ['{"action":"ping","id":""}', { action: 'ping', id: '' }],
   ])('parses %s', (body, frame) => {
