@@ -95,7 +95,9 @@ export function createClient(options: ClientOptions): Client {
     const since = entry.stream.since();
     try {
       const [reply] = await connection.request({ action: 'subscribe', channel, ...(since && { since }) });
-      if (channels.get(channel) === entry) entry.stream.subscribed(reply!.position, reply!.recovered);
+      if (channels.get(channel) !== entry) return;
+      entry.stream.subscribed(reply!.position, reply!.recovered);
+      for (const s of entry.subscribers) safely(s.onSubscribed, reply!.position);
     } catch (error) {
       // disconnected: the next connection resubscribes
       if (codeOf(error) !== 'disconnected') for (const s of entry.subscribers) safely(s.onError, error as Error);

@@ -101,6 +101,8 @@ export interface ClientOptions {
 }
 
 export interface SubscribeOptions {
+  /** Each `subscribed` reply (the first, and after every resubscribe): the channel's position then. */
+  onSubscribed?(position: Position): void;
   /** After every resubscribe: false means messages may have been missed; reload from your source of truth. */
   onRecovered?(recovered: boolean): void;
   /** Offsets from..to could not be delivered (no longer in history); delivery goes on after them. */

@@ -211,3 +211,16 @@ describe('resubscribing', () => {
     expect(errors).toEqual([expect.objectContaining({ code: 'forbidden', message: 'not yours' })]);
   });
 });
+
+describe('onSubscribed', () => {
+  it('tells every subscribed reply with its position', async () => {
+    const { client, socket } = await connectedClient();
+    const positions: unknown[] = [];
+    client.subscribe('chat:a', () => {}, { onSubscribed: (position) => positions.push(position) });
+
+    socket.subscribed('chat:a', 7);
+    await settle();
+
+    expect(positions).toEqual([{ offset: 7, epoch: 'e1' }]);
+  });
+});
