@@ -46,6 +46,9 @@ export function createClient(options: ClientOptions): Client {
   const channels = new Map<string, ChannelEntry>();
   let state: ConnectionState = 'connecting';
   let current: Connection | undefined;
+  /** The connection a handover is preparing: subscriptions made meanwhile go to it too. */
+  let incoming: Connection | undefined;
+  let handoverTimer: ReturnType<typeof setTimeout> | undefined;
   let stopCurrent = () => {};
   let attempt = 0;
   let handshakeFailures = 0;
@@ -117,7 +120,7 @@ export function createClient(options: ClientOptions): Client {
         lost(connection, 'heartbeat timeout');
       },
     });
-    const handoverTimer = setTimeout(() => handover(connection), maxConnectionMs);
+    handoverTimer = setTimeout(() => handover(connection), maxConnectionMs);
     stopCurrent = () => {
       stopHeartbeat();
       clearTimeout(handoverTimer);
@@ -169,9 +172,13 @@ export function createClient(options: ClientOptions): Client {
     try {
       next = await open();
     } catch {
-      return; // the old connection goes on; when it is cut, the usual reconnect follows
+      // The old connection goes on; try again later, while there is time left.
+      if (current === old) handoverTimer = setTimeout(() => handover(old), capMs);
+      return;
     }
+    incoming = next;
     await subscribeAll(next);
+    incoming = undefined;
     if (closed || current !== old || !next.isOpen) return next.close();
     stopCurrent();
     adopt(next);
@@ -182,8 +189,8 @@ export function createClient(options: ClientOptions): Client {
     closed = true;
     clearTimeout(retryTimer);
     stopCurrent();
-    current?.close(1000, reason);
-    current = undefined;
+    for (const connection of [current, incoming]) connection?.close(1000, reason);
+    current = incoming = undefined;
     for (const entry of channels.values()) entry.stream.stop();
     queue.rejectAll(new ClientError('closed', reason));
     setState('closed', reason);
@@ -217,7 +224,7 @@ export function createClient(options: ClientOptions): Client {
           }),
         };
         channels.set(channel, entry);
-        if (current) void subscribeOn(current, channel, entry);
+        for (const connection of [current, incoming]) if (connection) void subscribeOn(connection, channel, entry);
       }
       const subscriber: Subscriber = { ...subscribeOptions, onMessage };
       const joined = entry;
@@ -229,7 +236,9 @@ export function createClient(options: ClientOptions): Client {
           if (joined.subscribers.size > 0 || channels.get(channel) !== joined) return;
           channels.delete(channel);
           joined.stream.stop();
-          current?.request({ action: 'unsubscribe', channel }).catch(() => {});
+          for (const connection of [current, incoming]) {
+            connection?.request({ action: 'unsubscribe', channel }).catch(() => {});
+          }
         },
       };
     },

@@ -55,7 +55,7 @@ describe('the 2-hour handover', () => {
     next.open();
     await settle();
 
-    void client.publish('chat:a', 1);
+    void client.publish('chat:a', 1).catch(() => {});
     old.drop(1001, 'Going away');
     await vi.advanceTimersByTimeAsync(60_000 - 1);
 
@@ -73,7 +73,36 @@ describe('the 2-hour handover', () => {
 
     expect(old.closedWith).toBeUndefined();
     expect(client.state).toBe('connected');
-    void client.publish('chat:a', 1);
+    void client.publish('chat:a', 1).catch(() => {});
     expect(old.sentOf('publish')).toHaveLength(1);
+  });
+});
+
+describe('subscriptions during a handover', () => {
+  it('a channel subscribed while the new connection resubscribes is subscribed on both', async () => {
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
+    client.subscribe('chat:a', () => {});
+    old.subscribed('chat:a', 0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle();
+
+    client.subscribe('chat:b', () => {});
+
+    expect(old.lastSent('subscribe').channel).toBe('chat:b');
+    expect(next.lastSent('subscribe').channel).toBe('chat:b');
+  });
+
+  it('a failed handover is tried again after backoff.capMs', async () => {
+    await connectedClient({ maxConnectionMs: 60_000, backoff: { capMs: 5000 } });
+    await vi.advanceTimersByTimeAsync(60_000);
+    FakeWebSocket.last.fail('connect ECONNREFUSED');
+    await settle();
+
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(FakeWebSocket.instances).toHaveLength(3);
   });
 });

@@ -41,7 +41,7 @@ describe('publish', () => {
 
   it('keeps the idempotencyKey the caller gave', async () => {
     const { client, socket } = await connectedClient();
-    void client.publish('chat:a', 1, { idempotencyKey: 'order-17' });
+    void client.publish('chat:a', 1, { idempotencyKey: 'order-17' }).catch(() => {});
     expect(socket.lastSent('publish').idempotencyKey).toBe('order-17');
   });
 
@@ -70,7 +70,7 @@ describe('publish', () => {
     const { client, socket } = await connectedClient();
 
     const tooBig = outcome(client.publish('chat:a', 'x'.repeat(MAX_FRAME_BYTES)));
-    void client.publish('chat:a', 'x'.repeat(MAX_FRAME_BYTES - 200));
+    void client.publish('chat:a', 'x'.repeat(MAX_FRAME_BYTES - 200)).catch(() => {});
     await settle();
 
     expect(tooBig.error).toMatchObject({ code: 'message_too_large' });
