@@ -63,7 +63,8 @@ export function createClient(options: ClientOptions): Client {
   });
 
   const setState = (next: ConnectionState, reason?: string) => {
-    if (state === next && next !== 'reconnecting') return;
+    // While (re)connecting every failed attempt is told, with its reason.
+    if (state === next && (next === 'connected' || next === 'closed')) return;
     state = next;
     events.emit('state', { state, reason });
   };

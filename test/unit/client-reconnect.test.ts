@@ -144,6 +144,54 @@ describe('reconnecting', () => {
   });
 });
 
+describe('refusal edge cases', () => {
+  it('while the browser is offline, failures before open do not count towards maxHandshakeFailures', async () => {
+    vi.stubGlobal('navigator', { onLine: false });
+    try {
+      const client = createClient({
+        url: 'wss://relay.test',
+        WebSocket: FakeWebSocket,
+        random: () => 0,
+        maxHandshakeFailures: 2,
+      });
+      for (let attempt = 0; attempt < 4; attempt++) {
+        await settle();
+        FakeWebSocket.last.fail();
+      }
+      await settle();
+
+      expect(FakeWebSocket.instances).toHaveLength(5);
+      expect(client.state).toBe('connecting');
+      client.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('a token function that fails is retried with backoff, without opening a socket', async () => {
+    let calls = 0;
+    const client = createClient({
+      url: 'wss://relay.test',
+      WebSocket: FakeWebSocket,
+      random: () => 0.5,
+      token: async () => {
+        if (++calls === 1) throw new Error('token service down');
+        return 'fresh';
+      },
+    });
+    const reasons: (string | undefined)[] = [];
+    client.on('state', (event) => reasons.push(event.reason));
+    await settle();
+    expect(FakeWebSocket.instances).toHaveLength(0);
+
+    await vi.advanceTimersByTimeAsync(250);
+
+    expect(FakeWebSocket.last.token).toBe('fresh');
+    client.close();
+    expect(reasons).toEqual(['connect failed: token service down', 'closed by the client']);
+  });
+});
+
 describe('resubscribing', () => {
   it('resubscribes with since = the last offset delivered contiguously, and reports recovered', async () => {
     const { client, socket } = await connectedClient();
