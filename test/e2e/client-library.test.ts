@@ -107,6 +107,28 @@ describe('the client library against npm run dev', () => {
     expect(history.publications.map((p) => p.data)).toEqual(['one', 'two']);
   });
 
+  it('a token the authorizer refuses (401, as ws reports it) closes the client: no reconnect', async () => {
+    let attempts = 0;
+    const client = createClient({
+      url: server.wsUrl,
+      WebSocket,
+      backoff: { baseMs: 10, capMs: 10 },
+      token: () => {
+        attempts++;
+        return mintToken({ sub: 'late' }, { expiresIn: Math.floor(Date.now() / 1000) - 60 });
+      },
+    });
+    clients.push(client);
+    const reasons: (string | undefined)[] = [];
+    client.on('state', ({ reason }) => reasons.push(reason));
+
+    await until(() => client.state === 'closed', 5000, 'closed');
+    await sleep(300);
+
+    expect(attempts).toBe(1);
+    expect(reasons).toEqual([expect.stringMatching(/^handshake refused: .*401/)]);
+  });
+
   it('an unknown channel name is refused with its protocol code', async () => {
     const { client } = await connectLibraryClient(server);
     clients.push(client);
