@@ -1,0 +1,129 @@
+import { ClientError } from './errors.js';
+import type { Frame, WebSocketLike } from './types.js';
+
+/** One WebSocket: request/reply by `id` (paged replies joined), everything else to `onFrame`. */
+export interface Connection {
+  /** Resolves on open; rejects with ClientError `refused` (a 401/403 the runtime reported) or `connect_failed`. */
+  readonly opened: Promise<void>;
+  readonly isOpen: boolean;
+  send(frame: Frame): void;
+  /** Every reply frame with the request's id, up to the one without `more: true`; an error frame rejects. */
+  request(frame: Frame): Promise<Frame[]>;
+  /** Closes at once: pending requests reject with `disconnected`, and onLost is not called. */
+  close(code?: number, reason?: string): void;
+}
+
+export interface ConnectionHandlers {
+  onFrame(frame: Frame): void;
+  /** The open connection closed without close() (server, network, API Gateway limits). */
+  onLost(reason: string): void;
+}
+
+interface Pending {
+  pages: Frame[];
+  resolve(pages: Frame[]): void;
+  reject(error: Error): void;
+}
+
+// ws reports a refused handshake as "Unexpected server response: 401"; browsers report nothing.
+const REFUSED = /\b40[13]\b/;
+
+export function openConnection(
+  WebSocket: new (url: string) => unknown,
+  url: string,
+  handlers: ConnectionHandlers,
+): Connection {
+  const socket = new WebSocket(url) as WebSocketLike;
+  const pending = new Map<string, Pending>();
+  let ids = 0;
+  let state: 'opening' | 'open' | 'gone' = 'opening';
+  let errorMessage: string | undefined;
+  let resolveOpened!: () => void;
+  let rejectOpened!: (error: Error) => void;
+  const opened = new Promise<void>((resolve, reject) => {
+    resolveOpened = resolve;
+    rejectOpened = reject;
+  });
+
+  const failPending = () => {
+    for (const request of pending.values()) request.reject(new ClientError('disconnected', 'the connection closed'));
+    pending.clear();
+  };
+  const detach = () => {
+    state = 'gone';
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    // ws throws an 'error' nobody listens to (a close while still connecting): keep a listener.
+    socket.onerror = () => {};
+    failPending();
+  };
+
+  socket.onopen = () => {
+    state = 'open';
+    resolveOpened();
+  };
+  socket.onerror = (event) => {
+    errorMessage = (event as { message?: string } | undefined)?.message || errorMessage;
+  };
+  socket.onclose = ({ code, reason }) => {
+    const wasOpen = state === 'open';
+    detach();
+    const why = `closed ${code}${reason ? `: ${reason}` : ''}`;
+    if (wasOpen) return handlers.onLost(why);
+    const refused = errorMessage !== undefined && REFUSED.test(errorMessage);
+    rejectOpened(
+      Object.assign(new ClientError(refused ? 'refused' : 'connect_failed', errorMessage ?? why), {
+        explained: errorMessage !== undefined,
+      }),
+    );
+  };
+  socket.onmessage = ({ data }) => {
+    let frame: Frame;
+    try {
+      frame = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    const request = frame.type !== 'message' && typeof frame.id === 'string' ? pending.get(frame.id) : undefined;
+    if (!request) return handlers.onFrame(frame);
+    if (frame.type === 'error') {
+      pending.delete(frame.id);
+      return request.reject(new ClientError(frame.code, frame.message));
+    }
+    request.pages.push(frame);
+    if (frame.more === true) return;
+    pending.delete(frame.id);
+    request.resolve(request.pages);
+  };
+
+  const send = (frame: Frame) => {
+    if (state !== 'open') throw new ClientError('disconnected', 'not connected');
+    socket.send(JSON.stringify(frame));
+  };
+
+  return {
+    opened,
+    get isOpen() {
+      return state === 'open';
+    },
+    send,
+    request(frame) {
+      return new Promise((resolve, reject) => {
+        const id = String(++ids);
+        try {
+          send({ ...frame, id });
+        } catch (error) {
+          return reject(error);
+        }
+        pending.set(id, { pages: [], resolve, reject });
+      });
+    },
+    close(code = 1000, reason = '') {
+      if (state === 'gone') return;
+      const wasOpening = state === 'opening';
+      detach();
+      // A half-open socket may never finish the closing handshake: do not wait for it.
+      socket.close(code, reason);
+      if (wasOpening) rejectOpened(new ClientError('closed', 'closed before it opened'));
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { connectedClient, FakeWebSocket, messageAt, settle } from '../helpers/fake-websocket.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  FakeWebSocket.reset();
+});
+afterEach(() => vi.useRealTimers());
+
+const TWO_HOURS_LESS_FIVE_MINUTES = 115 * 60_000;
+
+describe('the 2-hour handover', () => {
+  it('by default opens a new connection 5 minutes before API Gateway’s 2-hour limit', async () => {
+    await connectedClient();
+
+    await vi.advanceTimersByTimeAsync(TWO_HOURS_LESS_FIVE_MINUTES - 1);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+  });
+
+  it('resubscribes on the new connection with since, closes the old one only then, and delivers each offset once', async () => {
+    let issued = 0;
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000, token: () => `t${++issued}` });
+    const delivered: number[] = [];
+    client.subscribe('chat:a', (m) => delivered.push(m.offset));
+    old.subscribed('chat:a', 0);
+    await settle();
+    old.receive(messageAt('chat:a', 1));
+
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+    expect(next).not.toBe(old);
+    expect(next.token).toBe('t2');
+    next.open();
+    await settle();
+    expect(next.lastSent('subscribe')).toMatchObject({ channel: 'chat:a', since: { offset: 1, epoch: 'e1' } });
+    old.receive(messageAt('chat:a', 2)); // still live on the old one meanwhile
+    expect(old.closedWith).toBeUndefined();
+
+    next.subscribed('chat:a', 2, 'e1', true);
+    next.receive(messageAt('chat:a', 2)); // the replay repeats it
+    await settle();
+
+    expect(old.closedWith).toEqual({ code: 1000, reason: 'handover' });
+    next.receive(messageAt('chat:a', 3));
+    expect(delivered).toEqual([1, 2, 3]);
+    expect(client.state).toBe('connected');
+  });
+
+  it('requests go to the new connection after the handover; the old one dropping later changes nothing', async () => {
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle();
+
+    void client.publish('chat:a', 1).catch(() => {});
+    old.drop(1001, 'Going away');
+    await vi.advanceTimersByTimeAsync(60_000 - 1);
+
+    expect(next.sentOf('publish')).toHaveLength(1);
+    expect(old.sentOf('publish')).toHaveLength(0);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+  });
+
+  it('when the new connection cannot open, the old one goes on', async () => {
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    FakeWebSocket.last.fail('connect ECONNREFUSED');
+    await settle();
+
+    expect(old.closedWith).toBeUndefined();
+    expect(client.state).toBe('connected');
+    void client.publish('chat:a', 1).catch(() => {});
+    expect(old.sentOf('publish')).toHaveLength(1);
+  });
+});
+
+describe('subscriptions during a handover', () => {
+  it('a channel subscribed while the new connection resubscribes is subscribed on both', async () => {
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
+    client.subscribe('chat:a', () => {});
+    old.subscribed('chat:a', 0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle();
+
+    client.subscribe('chat:b', () => {});
+
+    expect(old.lastSent('subscribe').channel).toBe('chat:b');
+    expect(next.lastSent('subscribe').channel).toBe('chat:b');
+  });
+
+  it('a failed handover is tried again after backoff.capMs', async () => {
+    await connectedClient({ maxConnectionMs: 60_000, backoff: { capMs: 5000 } });
+    await vi.advanceTimersByTimeAsync(60_000);
+    FakeWebSocket.last.fail('connect ECONNREFUSED');
+    await settle();
+
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(FakeWebSocket.instances).toHaveLength(3);
+  });
+});

@@ -1,0 +1,274 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { backoffDelay } from '../../src/client/backoff.js';
+import { createClient, type StateEvent } from '../../src/client/index.js';
+import { connectedClient, FakeWebSocket, messageAt, settle } from '../helpers/fake-websocket.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  FakeWebSocket.reset();
+});
+afterEach(() => vi.useRealTimers());
+
+describe('backoff with full jitter', () => {
+  it('is random(0, min(cap, base * 2^attempt))', () => {
+    expect(backoffDelay(0, 500, 30_000, () => 0)).toBe(0);
+    expect(backoffDelay(0, 500, 30_000, () => 0.999999)).toBe(499);
+    expect(backoffDelay(3, 500, 30_000, () => 0.5)).toBe(2000);
+    expect(backoffDelay(10, 500, 30_000, () => 0.999999)).toBe(29_999);
+  });
+
+  it('the client waits the jittered delay, doubling per failed attempt, from the configured base', async () => {
+    const { socket } = await connectedClient({ backoff: { baseMs: 1000, capMs: 60_000 }, random: () => 0.5 });
+    socket.drop();
+
+    await vi.advanceTimersByTimeAsync(499);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+
+    FakeWebSocket.last.fail('connect ECONNREFUSED');
+    await vi.advanceTimersByTimeAsync(999);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(FakeWebSocket.instances).toHaveLength(3);
+  });
+
+  it('the attempt count starts over once a connection opens', async () => {
+    const { socket } = await connectedClient({ random: () => 0.5 });
+    socket.drop();
+    await vi.advanceTimersByTimeAsync(250);
+    FakeWebSocket.last.fail('connect ECONNREFUSED');
+    await vi.advanceTimersByTimeAsync(500);
+    FakeWebSocket.last.open();
+    await settle();
+
+    FakeWebSocket.last.drop();
+    await vi.advanceTimersByTimeAsync(250);
+
+    expect(FakeWebSocket.instances).toHaveLength(4);
+  });
+});
+
+describe('reconnecting', () => {
+  it('asks the token function for a fresh token on every attempt and passes it as ?token=', async () => {
+    let issued = 0;
+    const { socket } = await connectedClient({ token: async () => `t${++issued}` });
+    expect(socket.token).toBe('t1');
+
+    socket.drop(1000, 'deleted');
+    await vi.advanceTimersByTimeAsync(250);
+
+    expect(FakeWebSocket.last.token).toBe('t2');
+  });
+
+  it('reports the states with their reasons', async () => {
+    const states: StateEvent[] = [];
+    const client = createClient({ url: 'wss://relay.test', WebSocket: FakeWebSocket, random: () => 0 });
+    client.on('state', (event) => states.push(event));
+    await settle();
+    expect(client.state).toBe('connecting');
+
+    FakeWebSocket.last.open();
+    await settle();
+    FakeWebSocket.last.drop(1001, 'Going away');
+    await settle();
+    FakeWebSocket.last.open();
+    await settle();
+    client.close();
+
+    expect(states).toEqual([
+      { state: 'connected', reason: undefined },
+      { state: 'reconnecting', reason: 'closed 1001: Going away' },
+      { state: 'connected', reason: undefined },
+      { state: 'closed', reason: 'closed by the client' },
+    ]);
+  });
+
+  it('does not reconnect after close()', async () => {
+    const { client, socket } = await connectedClient();
+
+    client.close();
+    socket.drop(1000);
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    expect(socket.closedWith?.code).toBe(1000);
+    expect(client.state).toBe('closed');
+  });
+
+  it('does not reconnect after a handshake refused with 401 (as ws reports it)', async () => {
+    const { client, socket } = await connectedClient();
+    socket.drop();
+    await vi.advanceTimersByTimeAsync(250);
+
+    FakeWebSocket.last.fail('Unexpected server response: 401');
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    expect(client.state).toBe('closed');
+  });
+
+  it('in a browser (no status): gives up after maxHandshakeFailures unexplained failures before open', async () => {
+    const client = createClient({
+      url: 'wss://relay.test',
+      WebSocket: FakeWebSocket,
+      random: () => 0,
+      maxHandshakeFailures: 3,
+    });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await settle();
+      FakeWebSocket.last.fail();
+    }
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    expect(FakeWebSocket.instances).toHaveLength(3);
+    expect(client.state).toBe('closed');
+  });
+
+  it('failures the runtime explains (a network error) never count as a refusal', async () => {
+    const client = createClient({
+      url: 'wss://relay.test',
+      WebSocket: FakeWebSocket,
+      random: () => 0,
+      maxHandshakeFailures: 3,
+    });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await settle();
+      FakeWebSocket.last.fail('getaddrinfo ENOTFOUND relay.test');
+    }
+    await settle();
+
+    expect(FakeWebSocket.instances).toHaveLength(6);
+    expect(client.state).toBe('connecting');
+    client.close();
+  });
+});
+
+describe('refusal edge cases', () => {
+  it('while the browser is offline, failures before open do not count towards maxHandshakeFailures', async () => {
+    vi.stubGlobal('navigator', { onLine: false });
+    try {
+      const client = createClient({
+        url: 'wss://relay.test',
+        WebSocket: FakeWebSocket,
+        random: () => 0,
+        maxHandshakeFailures: 2,
+      });
+      for (let attempt = 0; attempt < 4; attempt++) {
+        await settle();
+        FakeWebSocket.last.fail();
+      }
+      await settle();
+
+      expect(FakeWebSocket.instances).toHaveLength(5);
+      expect(client.state).toBe('connecting');
+      client.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('a token function that fails is retried with backoff, without opening a socket', async () => {
+    let calls = 0;
+    const client = createClient({
+      url: 'wss://relay.test',
+      WebSocket: FakeWebSocket,
+      random: () => 0.5,
+      token: async () => {
+        if (++calls === 1) throw new Error('token service down');
+        return 'fresh';
+      },
+    });
+    const reasons: (string | undefined)[] = [];
+    client.on('state', (event) => reasons.push(event.reason));
+    await settle();
+    expect(FakeWebSocket.instances).toHaveLength(0);
+
+    await vi.advanceTimersByTimeAsync(250);
+
+    expect(FakeWebSocket.last.token).toBe('fresh');
+    client.close();
+    expect(reasons).toEqual(['connect failed: token service down', 'closed by the client']);
+  });
+});
+
+describe('resubscribing', () => {
+  it('resubscribes with since = the last offset delivered contiguously, and reports recovered', async () => {
+    const { client, socket } = await connectedClient();
+    const delivered: number[] = [];
+    const recovered: boolean[] = [];
+    client.subscribe('chat:a', (m) => delivered.push(m.offset), { onRecovered: (r) => recovered.push(r) });
+    socket.subscribed('chat:a', 10);
+    socket.receive(messageAt('chat:a', 11));
+    socket.receive(messageAt('chat:a', 13)); // 12 is missing: 11 is the last contiguous one
+
+    socket.drop();
+    await vi.advanceTimersByTimeAsync(250);
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle();
+
+    expect(next.lastSent('subscribe')).toMatchObject({ channel: 'chat:a', since: { offset: 11, epoch: 'e1' } });
+    next.subscribed('chat:a', 13, 'e1', true);
+    next.receive(messageAt('chat:a', 12));
+    next.receive(messageAt('chat:a', 13));
+    await settle();
+    expect(delivered).toEqual([11, 12, 13]);
+    expect(recovered).toEqual([true]);
+  });
+
+  it('surfaces recovered: false to the subscriber', async () => {
+    const { client, socket } = await connectedClient();
+    const recovered: boolean[] = [];
+    client.subscribe('chat:a', () => {}, { onRecovered: (r) => recovered.push(r) });
+    socket.subscribed('chat:a', 3);
+
+    socket.drop();
+    await vi.advanceTimersByTimeAsync(250);
+    FakeWebSocket.last.open();
+    await settle();
+    FakeWebSocket.last.subscribed('chat:a', 500, 'e2', false);
+    await settle();
+
+    expect(recovered).toEqual([false]);
+  });
+
+  it('a subscription unsubscribed while disconnected is not restored', async () => {
+    const { client, socket } = await connectedClient();
+    const sub = client.subscribe('chat:a', () => {});
+    socket.subscribed('chat:a', 0);
+    socket.drop();
+    sub.unsubscribe();
+
+    await vi.advanceTimersByTimeAsync(250);
+    FakeWebSocket.last.open();
+    await settle();
+
+    expect(FakeWebSocket.last.sentOf('subscribe')).toEqual([]);
+  });
+
+  it('a refused subscribe reaches onError with its code', async () => {
+    const { client, socket } = await connectedClient();
+    const errors: unknown[] = [];
+    client.subscribe('user:bob', () => {}, { onError: (error) => errors.push(error) });
+    const { id } = socket.lastSent('subscribe');
+
+    socket.receive({ type: 'error', id, code: 'forbidden', message: 'not yours' });
+    await settle();
+
+    expect(errors).toEqual([expect.objectContaining({ code: 'forbidden', message: 'not yours' })]);
+  });
+});
+
+describe('onSubscribed', () => {
+  it('tells every subscribed reply with its position', async () => {
+    const { client, socket } = await connectedClient();
+    const positions: unknown[] = [];
+    client.subscribe('chat:a', () => {}, { onSubscribed: (position) => positions.push(position) });
+
+    socket.subscribed('chat:a', 7);
+    await settle();
+
+    expect(positions).toEqual([{ offset: 7, epoch: 'e1' }]);
+  });
+});
