@@ -1,14 +1,23 @@
-// The demo chat on protocol v1 (README): signs in with a nickname (a dev token from POST /dev/token under
-// npm run dev; on AWS a pasted token or none), connects to the WebSocket URL /config.json names with
-// ?token=..., joins and leaves chat:* rooms with subscribe / unsubscribe frames, publishes to the room
-// in use, and shows every message with its room and its sender's name, server API messages and errors.
-// Plain JS, no build step.
+// The demo chat on the client library (edge-relay/client, README "Client library"; the build copies its bundle
+// beside this file): signs in with a nickname (a dev token from POST /dev/token under npm run dev, signed again
+// for every connection attempt; on AWS a pasted token or none), connects to the WebSocket URL /config.json names,
+// joins and leaves chat:* rooms, shows who is online in the room in use and its recent history, and every message
+// once, in order, across reconnects (the library resubscribes from the last offset it delivered). Connection
+// states are shown with their reason; errors (refused subscriptions, refused publishes) with their code.
+// Plain JS, no build step of its own.
+
+import { createClient } from './edge-relay-client.js';
 
 const DEFAULT_ROOMS = ['chat:lobby', 'chat:random'];
-/** Every connection is subscribed to it at $connect; POST /messages and sendmessage go there. */
+/** Every connection is subscribed to it at $connect; POST /messages goes there. */
 const DEFAULT_CHANNEL = 'default';
-/** API Gateway closes a connection after 10 idle minutes; a ping now and then keeps it. */
-const PING_EVERY_MS = 5 * 60_000;
+/** How many earlier messages a room shows when joined. */
+const HISTORY_LIMIT = 50;
+/**
+ * A browser cannot see why a handshake failed (a 401 looks like a dropped connection): after this many failed
+ * attempts in a row the page stops and offers Reconnect. The backoff keeps that to a few seconds.
+ */
+const CLIENT_OPTIONS = { backoff: { baseMs: 250, capMs: 10_000 }, maxHandshakeFailures: 4 };
 
 const $ = (id) => document.getElementById(id);
 const statusEl = $('status');
@@ -20,6 +29,8 @@ const signinError = $('signin-error');
 const chatEl = $('chat');
 const roomList = $('room-list');
 const roomForm = $('room-form');
+const membersEl = $('members');
+const peopleRoomEl = $('people-room');
 const messagesEl = $('messages');
 const composer = $('composer');
 const input = $('text');
@@ -28,18 +39,21 @@ const activeRoomEl = $('active-room');
 
 /** How this tab signs in: { kind: 'dev', nickname } | { kind: 'token', token } | { kind: 'anonymous' }. */
 let credentials;
+/** The user id this tab connects as (null: anonymous), to mark it in the members list. */
+let myUserId = null;
 let websocketUrl;
-let socket;
-let pingTimer;
-let lastId = 0;
-/** Frames sent and not yet answered, by their id: { frame, onReply?, onError? }. */
-const pending = new Map();
-/** channel → 'joined' | 'joining' | 'leaving' | 'left'; the default channel is always joined. */
-const rooms = new Map([[DEFAULT_CHANNEL, 'left'], ...DEFAULT_ROOMS.map((room) => [room, 'left'])]);
+let client;
+/**
+ * channel → { state: 'joining' | 'joined' | 'left', sub?, members: Map<connectionId, member> }; the default
+ * channel is joined by every connection and has no subscription of its own.
+ */
+const rooms = new Map([DEFAULT_CHANNEL, ...DEFAULT_ROOMS].map((room) => [room, { state: 'left', members: new Map() }]));
 /** Where the composer publishes. */
 let activeRoom = DEFAULT_CHANNEL;
 /** Ids of the messages this tab published (from their acks), to mark them as ours. */
 const mine = new Set();
+/** channel → the offsets shown, so history and the subscription (and a rejoin) show each message once. */
+const shownOffsets = new Map();
 
 // --- signing in -------------------------------------------------------------------------------------
 
@@ -66,11 +80,11 @@ async function devToken(nickname) {
   return body.token;
 }
 
-/** The token to connect with now (a dev token is signed again on each connect: it may have expired). */
-async function currentToken() {
-  if (credentials.kind === 'dev') return devToken(credentials.nickname);
+/** The library's `token` option: a dev token is signed again for every attempt (it may have expired). */
+function tokenOption() {
+  if (credentials.kind === 'dev') return async () => (await devToken(credentials.nickname)) ?? '';
   if (credentials.kind === 'token') return credentials.token;
-  return null;
+  return undefined;
 }
 
 /** The `sub` a pasted JWT claims (unverified, only to show who you are). */
@@ -103,18 +117,19 @@ signinForm.addEventListener('submit', async (event) => {
   } catch (error) {
     return showSigninError(`cannot sign in: ${error.message}`);
   }
-  start({ kind: 'dev', nickname }, nickname);
+  start({ kind: 'dev', nickname }, nickname, userIdFor(nickname));
 });
 
 tokenForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const token = $('token').value.trim();
-  if (token) start({ kind: 'token', token }, subjectOf(token) ?? 'token user');
+  if (token) start({ kind: 'token', token }, subjectOf(token) ?? 'token user', subjectOf(token) ?? null);
 });
-$('anonymous').addEventListener('click', () => start({ kind: 'anonymous' }, 'anonymous'));
+$('anonymous').addEventListener('click', () => start({ kind: 'anonymous' }, 'anonymous', null));
 
-function start(how, name) {
+function start(how, name, userId) {
   credentials = how;
+  myUserId = userId;
   signinForm.hidden = true;
   tokenForm.hidden = true;
   showSigninError('');
@@ -122,142 +137,159 @@ function start(how, name) {
   whoamiEl.hidden = false;
   whoamiEl.textContent = name;
   renderRooms();
-  connectOrSay();
+  connect();
 }
 
 // --- the connection ---------------------------------------------------------------------------------
 
-function setState(state, label) {
-  statusEl.dataset.state = state;
+/** The library's states, as the page shows them (data-state "open" for connected). */
+function showState({ state, reason }) {
+  let label;
+  if (state === 'connected') label = 'connected';
+  else if (state === 'connecting') label = reason ? `connecting… (${reason})` : 'connecting…';
+  else if (state === 'reconnecting') label = `reconnecting… (${reason ?? 'connection lost'})`;
+  else if (reason?.startsWith('handshake refused'))
+    label = 'cannot connect: connection refused (token not accepted?) or server down';
+  else label = `disconnected${reason && reason !== 'closed by the client' ? ` (${reason})` : ''}`;
+  statusEl.dataset.state = state === 'connected' ? 'open' : state;
   statusEl.textContent = label;
-  const open = state === 'open';
-  input.disabled = !open;
-  sendButton.disabled = !open;
+  statusEl.title = reason ?? '';
+  // Publishes wait in the library's queue while it reconnects; only a closed client refuses them.
+  input.disabled = state === 'closed';
+  sendButton.disabled = state === 'closed';
   reconnectButton.hidden = state !== 'closed';
+  renderRooms();
 }
 
-/** Sends a frame with a fresh id and remembers what to do with the answer. */
-function request(frame, { onReply, onError } = {}) {
-  const id = String(++lastId);
-  pending.set(id, { frame, onReply, onError });
-  socket.send(JSON.stringify({ ...frame, id }));
-  return id;
+/** Every state change goes into the timeline too, so a quick reconnect can still be seen. */
+function logState({ state, reason }) {
+  if (state === 'connecting' && !reason) return;
+  renderNotice('state', `${state}${reason ? `: ${reason}` : ''}`, { state });
 }
 
 async function connect() {
-  setState('connecting', 'connecting…');
-  pending.clear();
-  if (websocketUrl === undefined) ({ websocketUrl } = await (await fetch('config.json')).json());
-  const token = await currentToken();
-  const url = new URL(websocketUrl);
-  if (token) url.searchParams.set('token', token);
-  const ws = new WebSocket(url);
-  socket = ws;
-  let opened = false;
-  ws.addEventListener('open', () => {
-    opened = true;
-    setState('open', 'connected');
-    rooms.set(DEFAULT_CHANNEL, 'joined');
-    // After a reconnect: the rooms this tab was in, again.
-    for (const [room, state] of rooms) {
-      if (room !== DEFAULT_CHANNEL && (state === 'joined' || state === 'joining')) subscribe(room);
+  showState({ state: 'connecting' });
+  try {
+    if (websocketUrl === undefined) ({ websocketUrl } = await (await fetch('config.json')).json());
+  } catch (error) {
+    return showState({ state: 'closed', reason: `cannot connect: ${error.message}` });
+  }
+  const next = createClient({ url: websocketUrl, token: tokenOption(), ...CLIENT_OPTIONS });
+  client = next;
+  next.on('state', (event) => {
+    if (client !== next) return;
+    showState(event);
+    logState(event);
+    if (event.state === 'connected') {
+      rooms.get(DEFAULT_CHANNEL).state = 'joined';
+      renderRooms();
     }
-    renderRooms();
-    pingTimer = setInterval(() => request({ action: 'ping' }), PING_EVERY_MS);
   });
-  ws.addEventListener('close', () => {
-    clearInterval(pingTimer);
-    if (socket !== ws) return;
-    // A refused handshake (401: a bad or expired token, or no anonymous access) closes before opening.
-    setState('closed', opened ? 'disconnected' : 'connection refused (token not accepted?) or server down');
-    renderRooms();
+  // The channels every connection has: default, and this user's personal channel.
+  next.on('message', (message) => {
+    if (client !== next) return;
+    const room = rooms.get(message.channel);
+    // A room left a moment ago may still deliver a message or two: it is no longer shown.
+    if (room && message.channel !== DEFAULT_CHANNEL) return;
+    renderMessage(message);
   });
-  ws.addEventListener('message', (event) => {
-    let frame;
-    try {
-      frame = JSON.parse(event.data);
-    } catch {
-      return;
-    }
-    receive(frame);
-  });
-}
-
-function connectOrSay() {
-  connect().catch((error) => setState('closed', `cannot connect: ${error.message}`));
-}
-reconnectButton.addEventListener('click', connectOrSay);
-
-/** One frame from the relay. */
-function receive(frame) {
-  const request = typeof frame.id === 'string' && frame.type !== 'message' ? pending.get(frame.id) : undefined;
-  if (request) pending.delete(frame.id);
-  switch (frame.type) {
-    case 'message':
-      return renderMessage(frame);
-    case 'subscribed':
-      rooms.set(frame.channel, 'joined');
-      request?.onReply?.(frame);
-      return renderRooms();
-    case 'unsubscribed':
-      rooms.set(frame.channel, 'left');
-      return renderRooms();
-    case 'ack':
-      mine.add(frame.messageId);
-      // The message may have come back before its ack.
-      for (const item of messagesEl.querySelectorAll(`li[data-id="${CSS.escape(frame.messageId)}"]`)) markMine(item);
-      return;
-    case 'pong':
-      return;
-    case 'error':
-      request?.onError?.(frame);
-      return renderError(frame.code, frame.message, request && describeRequest(request.frame));
-    default:
-      // API Gateway's own error frames ({"message": "Forbidden", "connectionId", "requestId"}) have no type.
-      if (typeof frame.message === 'string') renderError('gateway', frame.message);
+  // Rooms joined before (a new client after Reconnect): joined again.
+  for (const [channel, room] of rooms) {
+    if (channel !== DEFAULT_CHANNEL && room.state !== 'left') subscribe(channel);
   }
 }
-
-function describeRequest(frame) {
-  return frame.channel ? `${frame.action} ${frame.channel}` : frame.action;
-}
+reconnectButton.addEventListener('click', connect);
 
 // --- rooms ------------------------------------------------------------------------------------------
 
-/** Joins a room; `activate` makes it the one the composer publishes to once joined (a click, not a reconnect). */
-function subscribe(room, activate = false) {
-  const known = rooms.has(room) && rooms.get(room) !== 'left';
-  rooms.set(room, 'joining');
-  request(
-    { action: 'subscribe', channel: room },
-    {
-      onReply() {
-        if (activate) activeRoom = room;
-      },
-      // Refused (forbidden, invalid_channel, too_many_subscriptions): not in the room after all; a typed
-      // name that was refused leaves the list.
-      onError() {
-        if (known || DEFAULT_ROOMS.includes(room)) rooms.set(room, 'left');
-        else rooms.delete(room);
-        renderRooms();
-      },
+/** Joins a room; `activate` makes it the one the composer publishes to (a click, not a reconnect). */
+function subscribe(channel, activate = false) {
+  const known = rooms.has(channel);
+  const room = rooms.get(channel) ?? { members: new Map() };
+  rooms.set(channel, room);
+  room.state = 'joining';
+  room.members = new Map();
+  // Live messages wait until history is shown, so both come in offset order.
+  let waiting = [];
+  const deliver = (message) => (waiting ? waiting.push(message) : showInOrder([message]));
+  const sub = client.subscribe(channel, (message) => room.sub === sub && deliver(message), {
+    onSubscribed() {
+      if (room.sub !== sub) return;
+      const first = room.state === 'joining';
+      room.state = 'joined';
+      if (first && activate) activeRoom = channel;
+      renderRooms();
+      // Who is here: again after every resubscribe (joins and leaves while away were not heard).
+      refreshMembers(channel, room, sub);
+      if (!first) return;
+      loadHistory(channel, room, sub).finally(() => {
+        const live = waiting;
+        waiting = null;
+        if (room.sub === sub) showInOrder(live);
+      });
     },
-  );
+    onRecovered(recovered) {
+      if (room.sub === sub && !recovered)
+        renderNotice('recovery', `${roomLabel(channel)}: some messages sent while disconnected may be missing`);
+    },
+    onGap(from, to) {
+      if (room.sub === sub) renderNotice('gap', `${roomLabel(channel)}: messages ${from} to ${to} are no longer kept`);
+    },
+    onJoin({ member }) {
+      if (room.sub !== sub) return;
+      room.members.set(member.connectionId, member);
+      renderMembers();
+    },
+    onLeave({ member }) {
+      if (room.sub !== sub) return;
+      room.members.delete(member.connectionId);
+      renderMembers();
+    },
+    // Refused (forbidden, invalid_channel, too_many_subscriptions): not in the room after all; a typed name
+    // that was refused leaves the list.
+    onError(error) {
+      if (room.sub !== sub) return;
+      sub.unsubscribe();
+      room.sub = undefined;
+      if (known || DEFAULT_ROOMS.includes(channel)) room.state = 'left';
+      else rooms.delete(channel);
+      renderError(error.code ?? 'error', error.message, `subscribe ${channel}`);
+      renderRooms();
+    },
+  });
+  room.sub = sub;
   renderRooms();
 }
 
-function unsubscribe(room) {
-  rooms.set(room, 'leaving');
-  request(
-    { action: 'unsubscribe', channel: room },
-    {
-      onError() {
-        rooms.set(room, 'joined');
-        renderRooms();
-      },
-    },
-  );
+function unsubscribe(channel) {
+  const room = rooms.get(channel);
+  room.sub?.unsubscribe();
+  room.sub = undefined;
+  room.state = 'left';
+  room.members = new Map();
   renderRooms();
+}
+
+/** The room's latest messages, before anything live. */
+async function loadHistory(channel, room, sub) {
+  try {
+    const { publications } = await client.history(channel, { limit: HISTORY_LIMIT });
+    if (room.sub === sub) showInOrder(publications);
+  } catch (error) {
+    // forbidden without the history capability, or a namespace without history: live messages only.
+    if (room.sub === sub && error.code !== 'forbidden') renderError(error.code, error.message, `history ${channel}`);
+  }
+}
+
+async function refreshMembers(channel, room, sub) {
+  try {
+    const members = await client.presence(channel);
+    if (room.sub !== sub) return;
+    room.members = new Map(members.map((member) => [member.connectionId, member]));
+    renderMembers();
+  } catch (error) {
+    if (room.sub === sub && error.code !== 'forbidden') renderError(error.code, error.message, `presence ${channel}`);
+  }
 }
 
 /** `games` → `chat:games`; a name with a namespace stays as it is. */
@@ -274,32 +306,32 @@ function roomLabel(channel) {
 }
 
 function renderRooms() {
-  const open = socket?.readyState === WebSocket.OPEN;
-  if (rooms.get(activeRoom) !== 'joined') activeRoom = DEFAULT_CHANNEL;
+  const usable = client !== undefined && client.state !== 'closed';
+  if (rooms.get(activeRoom)?.state !== 'joined') activeRoom = DEFAULT_CHANNEL;
   roomList.replaceChildren(
-    ...[...rooms].map(([room, state]) => {
+    ...[...rooms].map(([channel, { state }]) => {
       const item = document.createElement('li');
-      item.dataset.channel = room;
+      item.dataset.channel = channel;
       item.dataset.state = state;
-      if (room === activeRoom) item.classList.add('active');
+      if (channel === activeRoom) item.classList.add('active');
       const name = document.createElement('button');
       name.type = 'button';
       name.className = 'room';
-      name.textContent = roomLabel(room);
-      name.title = room;
+      name.textContent = roomLabel(channel);
+      name.title = channel;
       name.disabled = state !== 'joined';
       name.addEventListener('click', () => {
-        activeRoom = room;
+        activeRoom = channel;
         renderRooms();
       });
       item.append(name);
-      if (room !== DEFAULT_CHANNEL) {
+      if (channel !== DEFAULT_CHANNEL) {
         const toggle = document.createElement('button');
         toggle.type = 'button';
         toggle.className = 'toggle';
-        toggle.textContent = state === 'joined' || state === 'leaving' ? 'Leave' : 'Join';
-        toggle.disabled = !open || state === 'joining' || state === 'leaving';
-        toggle.addEventListener('click', () => (state === 'joined' ? unsubscribe(room) : subscribe(room, true)));
+        toggle.textContent = state === 'left' ? 'Join' : 'Leave';
+        toggle.disabled = !usable;
+        toggle.addEventListener('click', () => (state === 'left' ? subscribe(channel, true) : unsubscribe(channel)));
         item.append(toggle);
       }
       return item;
@@ -308,23 +340,58 @@ function renderRooms() {
   activeRoomEl.textContent = `to ${roomLabel(activeRoom)}`;
   activeRoomEl.title = activeRoom;
   composer.dataset.channel = activeRoom;
+  renderMembers();
+}
+
+/** Who is online in the room in use (the default channel has no presence). */
+function renderMembers() {
+  const room = activeRoom === DEFAULT_CHANNEL ? undefined : rooms.get(activeRoom);
+  peopleRoomEl.textContent = room ? roomLabel(activeRoom) : '—';
+  const members = [...(room?.members.values() ?? [])].map((member) => ({ ...member, name: memberName(member) }));
+  members.sort((a, b) => a.name.localeCompare(b.name));
+  membersEl.replaceChildren(
+    ...members.map((member) => {
+      const item = document.createElement('li');
+      item.dataset.connectionId = member.connectionId;
+      item.dataset.user = member.userId ?? '';
+      item.textContent = member.name;
+      if (myUserId !== null && member.userId === myUserId) item.classList.add('me');
+      return item;
+    }),
+  );
+  membersEl.dataset.channel = room ? activeRoom : '';
+}
+
+function memberName({ userId, info }) {
+  return (typeof info?.name === 'string' && info.name) || userId || 'anonymous';
 }
 
 roomForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const field = $('room-name');
   const name = field.value.trim();
-  if (!name || socket?.readyState !== WebSocket.OPEN) return;
-  const room = channelFor(name);
+  if (!name || !client || client.state === 'closed') return;
+  const channel = channelFor(name);
   field.value = '';
-  if (rooms.get(room) !== 'joined') subscribe(room, true);
+  if (rooms.get(channel)?.state === 'left' || !rooms.has(channel)) subscribe(channel, true);
   else {
-    activeRoom = room;
+    activeRoom = channel;
     renderRooms();
   }
 });
 
 // --- messages ---------------------------------------------------------------------------------------
+
+/** Shows messages of one channel sorted by offset, each offset once. */
+function showInOrder(messages) {
+  for (const message of [...messages].sort((a, b) => a.offset - b.offset)) {
+    if (!shownOffsets.has(message.channel)) shownOffsets.set(message.channel, new Set());
+    const offsets = shownOffsets.get(message.channel);
+    if (offsets.has(`${message.epoch}/${message.offset}`)) continue;
+    offsets.add(`${message.epoch}/${message.offset}`);
+    renderMessage(message);
+  }
+}
 
 function meta(parts) {
   const el = document.createElement('span');
@@ -344,26 +411,34 @@ function append(item) {
   messagesEl.scrollTop = messagesEl.scrollHeight;
 }
 
-function renderMessage(frame) {
+/** The time of a message; with its date when it is not from today. */
+function when(ts) {
+  const date = new Date(ts);
+  const today = new Date();
+  const sameDay = date.toDateString() === today.toDateString();
+  return sameDay ? date.toLocaleTimeString() : date.toLocaleString();
+}
+
+function renderMessage(message) {
   const item = document.createElement('li');
   item.dataset.type = 'message';
-  item.dataset.channel = frame.channel;
-  item.dataset.id = frame.id;
+  item.dataset.channel = message.channel;
+  item.dataset.id = message.id;
+  if (typeof message.offset === 'number') item.dataset.offset = String(message.offset);
   // from null: the server API; user null: an anonymous connection.
-  const who = frame.from === null ? 'server' : (frame.user?.info?.name ?? frame.user?.id ?? 'anonymous');
-  if (frame.from === null) item.classList.add('server');
-  const { data } = frame;
+  const who = message.from === null ? 'server' : (message.user?.info?.name ?? message.user?.id ?? 'anonymous');
+  if (message.from === null) item.classList.add('server');
+  const { data } = message;
   const text =
     typeof data === 'object' && data !== null && typeof data.text === 'string' ? data.text : JSON.stringify(data);
-  item.append(
-    meta([
-      ['time', new Date(frame.ts).toLocaleTimeString()],
-      ['room', roomLabel(frame.channel)],
-      ['who', who],
-    ]),
-    text,
-  );
-  if (mine.has(frame.id)) markMine(item);
+  const parts = meta([
+    ['time', when(message.ts)],
+    ['room', roomLabel(message.channel)],
+    ['who', who],
+  ]);
+  parts.querySelector('.time').title = new Date(message.ts).toISOString();
+  item.append(parts, text);
+  if (mine.has(message.id)) markMine(item);
   append(item);
 }
 
@@ -382,11 +457,28 @@ function renderError(code, message, context) {
   append(item);
 }
 
+function renderNotice(type, text, data = {}) {
+  const item = document.createElement('li');
+  item.dataset.type = type;
+  Object.assign(item.dataset, data);
+  item.className = 'notice';
+  item.append(meta([['time', new Date().toLocaleTimeString()]]), text);
+  append(item);
+}
+
 composer.addEventListener('submit', (event) => {
   event.preventDefault();
   const text = input.value.trim();
-  if (!text || socket?.readyState !== WebSocket.OPEN) return;
-  request({ action: 'publish', channel: activeRoom, data: { text } });
+  if (!text || !client || client.state === 'closed') return;
+  const channel = activeRoom;
+  client.publish(channel, { text }).then(
+    (ack) => {
+      mine.add(ack.messageId);
+      // The message may have come back before its ack.
+      for (const item of messagesEl.querySelectorAll(`li[data-id="${CSS.escape(ack.messageId)}"]`)) markMine(item);
+    },
+    (error) => renderError(error.code ?? 'error', error.message, `publish ${channel}`),
+  );
   input.value = '';
   input.focus();
 });

@@ -236,7 +236,15 @@ describe('serverless package (osls, offline): the CloudFormation template', () =
         const module = await import(pathToFileURL(join(dir, `${modulePath}.mjs`)).href);
         expect(typeof module[exportName]).toBe('function');
       } else {
-        expect(entries).toEqual(expect.arrayContaining(['public/index.html', 'public/chat.js', 'public/chat.css']));
+        // The page and the client library bundle it loads (npm run build:client copies it into public/).
+        expect(entries).toEqual(
+          expect.arrayContaining([
+            'public/index.html',
+            'public/chat.js',
+            'public/chat.css',
+            'public/edge-relay-client.js',
+          ]),
+        );
       }
     }
   });

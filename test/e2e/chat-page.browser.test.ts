@@ -15,22 +15,56 @@ let browser: Browser;
 let launchError: unknown;
 let server: DevServer;
 
-/** A fresh context (its own tab and storage), at the chat page. */
-async function newTab(httpUrl: string): Promise<Page> {
+/** A fresh context (its own tab and storage), at the chat page; `before` runs before it loads. */
+async function newTab(httpUrl: string, before?: (page: Page) => Promise<void>): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(WAIT_MS);
+  await before?.(page);
   await page.goto(`${httpUrl}/`);
   return page;
 }
 
 /** Opens the chat page, signs in with a nickname (a dev token) and waits until its socket is open. */
-async function openChat(httpUrl: string, nickname: string): Promise<Page> {
-  const page = await newTab(httpUrl);
+async function openChat(httpUrl: string, nickname: string, before?: (page: Page) => Promise<void>): Promise<Page> {
+  const page = await newTab(httpUrl, before);
   await page.fill('#nickname', nickname);
   await page.click('#signin-submit');
   await page.waitForSelector('#status[data-state="open"]');
   expect(await page.locator('#whoami').textContent()).toBe(nickname);
   return page;
+}
+
+/** As openChat, with the id of the connection the page opened (the one the shared server did not have before). */
+async function openChatWithId(httpUrl: string, nickname: string): Promise<[Page, string]> {
+  const known = new Set(server.webSocketApi.connections.keys());
+  const page = await openChat(httpUrl, nickname);
+  const ids = [...server.webSocketApi.connections.keys()].filter((id) => !known.has(id));
+  expect(ids).toHaveLength(1);
+  return [page, ids[0]!];
+}
+
+/** Closes a connection through the server API, as a network change or API Gateway would. */
+function cut(connectionId: string): Promise<Response> {
+  return fetch(`${server.httpUrl}/connections/${encodeURIComponent(connectionId)}`, { method: 'DELETE' });
+}
+
+/** The `nth` time (from 0) the page told of entering `state`, once it has: its text. */
+async function stateNotice(page: Page, state: string, nth: number): Promise<string> {
+  const item = page.locator(`#messages li[data-type="state"][data-state="${state}"]`).nth(nth);
+  await item.waitFor();
+  return (await item.textContent()) ?? '';
+}
+
+/** The texts of the messages of one channel the page shows, in the order shown. */
+function texts(page: Page, channel: string): Promise<string[]> {
+  return page
+    .locator(`#messages li[data-type="message"][data-channel="${channel}"]`)
+    .evaluateAll((items) => items.map((item) => item.lastChild?.textContent ?? ''));
+}
+
+/** The names in the page's "who is online" list. */
+function members(page: Page): Promise<string[]> {
+  return page.locator('#members li').allTextContents();
 }
 
 const room = (page: Page, channel: string) => page.locator(`#room-list li[data-channel="${channel}"]`);
@@ -246,34 +280,26 @@ describe('demo chat page in a browser', () => {
     await page.locator('#reconnect').waitFor({ state: 'visible' });
   });
 
-  it('shows a closed connection (DELETE /connections/{id}), and Reconnect rejoins its rooms', async () => {
+  it('shows a closed connection (DELETE /connections/{id}) with its reason, and reconnects by itself into its rooms', async () => {
     // Arrange
-    const known = new Set(server.webSocketApi.connections.keys());
-    const hank = await openChat(server.httpUrl!, 'Hank');
+    const [hank, connectionId] = await openChatWithId(server.httpUrl!, 'Hank');
     await join(hank, 'chat:random');
-    const [connectionId] = [...server.webSocketApi.connections.keys()].filter((id) => !known.has(id));
 
     // Act
-    const response = await fetch(`${server.httpUrl}/connections/${encodeURIComponent(connectionId!)}`, {
-      method: 'DELETE',
-    });
+    const response = await cut(connectionId);
 
-    // Assert
+    // Assert: the loss is told with its reason, then the library reconnects without a click.
     expect(response.status).toBe(204);
-    await hank.waitForSelector('#status[data-state="closed"]');
-    expect(await hank.locator('#status').textContent()).toBe('disconnected');
-
-    // Act
-    await hank.click('#reconnect');
-
-    // Assert: back in chat:random, where a message reaches it.
+    expect(await stateNotice(hank, 'reconnecting', 0)).toMatch(/reconnecting: closed \d+/);
+    await stateNotice(hank, 'connected', 1);
     await hank.waitForSelector('#status[data-state="open"]');
+    expect(await hank.locator('#reconnect').isVisible()).toBe(false);
     await room(hank, 'chat:random').and(hank.locator('[data-state="joined"]')).waitFor();
     await post('/channels/chat:random/messages', { data: { text: 'welcome back' } });
     expect(await received(hank, 'welcome back')).toMatchObject({ channel: 'chat:random', who: 'server' });
   });
 
-  it('shows "closed" and offers Reconnect when the server goes away', async () => {
+  it('keeps reconnecting, and says why, when the server goes away', async () => {
     // Arrange: a dedicated server, so closing it leaves the shared one alone.
     const doomed = await startTestServer();
     const tab = await openChat(doomed.httpUrl!, 'Ivy');
@@ -282,16 +308,101 @@ describe('demo chat page in a browser', () => {
     // Act
     await doomed.close();
 
+    // Assert: reconnecting (the dev token cannot be fetched either), with the reason, and no give-up.
+    await tab.waitForSelector('#status[data-state="reconnecting"]');
+    expect(await tab.locator('#status').textContent()).toMatch(/^reconnecting… \(.+\)$/);
+    await expect
+      .poll(() => tab.locator('#messages li[data-type="state"][data-state="reconnecting"]').count())
+      .toBeGreaterThan(1);
+    expect(await tab.locator('#status').getAttribute('data-state')).toBe('reconnecting');
+  });
+
+  it('a page that loses its connection shows the messages sent meanwhile once, in order, when it is back', async () => {
+    // Arrange: Jack and Kate in chat:lobby.
+    const [jack, jackId] = await openChatWithId(server.httpUrl!, 'Jack');
+    const kate = await openChat(server.httpUrl!, 'Kate');
+    await join(jack, 'chat:lobby');
+    await join(kate, 'chat:lobby');
+    await send(kate, 'before the cut');
+    await received(jack, 'before the cut');
+    // Jack's next connection waits for its token until Kate has said everything.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await jack.route('**/dev/token', async (route) => {
+      await held;
+      await route.continue();
+    });
+
+    // Act: Jack's connection is cut; Kate talks meanwhile.
+    expect((await cut(jackId)).status).toBe(204);
+    await stateNotice(jack, 'reconnecting', 0);
+    const meanwhile = ['while away 1', 'while away 2', 'while away 3', 'while away 4', 'while away 5'];
+    for (const text of meanwhile) await send(kate, text);
+    for (const text of meanwhile) await received(kate, text);
+    expect(await texts(jack, 'chat:lobby')).not.toContain('while away 1');
+    release();
+
+    // Assert: back, every message once, in order, then live ones after them.
+    await stateNotice(jack, 'connected', 1);
+    await received(jack, 'while away 5');
+    await send(kate, 'welcome back Jack');
+    await received(jack, 'welcome back Jack');
+    await quiet();
+    const expected = ['before the cut', ...meanwhile, 'welcome back Jack'];
+    expect((await texts(jack, 'chat:lobby')).filter((text) => expected.includes(text))).toEqual(expected);
+    expect((await texts(kate, 'chat:lobby')).filter((text) => expected.includes(text))).toEqual(expected);
+  });
+
+  it('shows who is online in the room, kept current by joins and leaves', async () => {
+    // Arrange
+    const [nora] = await openChatWithId(server.httpUrl!, 'Nora');
+    const oscar = await openChat(server.httpUrl!, 'Oscar');
+    for (const page of [nora, oscar]) {
+      await joinByName(page, 'members');
+      await room(page, 'chat:members').and(page.locator('[data-state="joined"].active')).waitFor();
+    }
+
+    // Assert: both see both (Nora through Oscar's join, Oscar through presence when joining).
+    await expect.poll(() => members(nora)).toEqual(['Nora', 'Oscar']);
+    await expect.poll(() => members(oscar)).toEqual(['Nora', 'Oscar']);
+    expect(await nora.locator('#people-room').textContent()).toBe('#members');
+    expect(await nora.locator('#members li.me').textContent()).toBe('Nora');
+
+    // Act: Oscar leaves the room.
+    await leave(oscar, 'chat:members');
+
     // Assert
-    await tab.waitForSelector('#status[data-state="closed"]');
-    await tab.locator('#reconnect').waitFor({ state: 'visible' });
-    expect(await tab.locator('#status').textContent()).toBe('disconnected');
+    await expect.poll(() => members(nora)).toEqual(['Nora']);
+  });
 
-    // Act: reconnecting while the server is still down
-    await tab.click('#reconnect');
+  it('shows the earlier messages of a room to a page that joins later, with their dates when not from today', async () => {
+    // Arrange: Paul talks in chat:history before Quinn arrives; Quinn's clock is three days ahead.
+    const paul = await openChat(server.httpUrl!, 'Paul');
+    await joinByName(paul, 'history');
+    await room(paul, 'chat:history').and(paul.locator('[data-state="joined"].active')).waitFor();
+    await send(paul, 'earlier 1');
+    await send(paul, 'earlier 2');
+    await received(paul, 'earlier 2');
+    const quinn = await openChat(server.httpUrl!, 'Quinn', async (page) => {
+      await page.clock.setFixedTime(Date.now() + 3 * 24 * 3600_000);
+    });
 
-    // Assert: the page says so and still offers Reconnect
-    await tab.waitForSelector('#status[data-state="closed"]:has-text("cannot connect")');
-    await tab.locator('#reconnect').waitFor({ state: 'visible' });
+    // Act
+    await joinByName(quinn, 'history');
+    await room(quinn, 'chat:history').and(quinn.locator('[data-state="joined"].active')).waitFor();
+    await received(quinn, 'earlier 2');
+    await send(paul, 'live one');
+
+    // Assert: history first, in order, then the live message, each once.
+    await received(quinn, 'live one');
+    await quiet();
+    expect(await texts(quinn, 'chat:history')).toEqual(['earlier 1', 'earlier 2', 'live one']);
+    // Old messages name their day (the year's four digits); today's show the time only.
+    const time = (page: Page, text: string) =>
+      page.locator('#messages li[data-type="message"]', { hasText: text }).locator('.time').textContent();
+    expect(await time(quinn, 'earlier 1')).toMatch(/\d{4}/);
+    expect(await time(paul, 'earlier 1')).not.toMatch(/\d{4}/);
   });
 });
