@@ -268,6 +268,30 @@ describe('demo chat page in a browser', () => {
     expect(await received(pasted, 'gina here')).toMatchObject({ who: 'Gina (you)' });
   });
 
+  it('shows a refused publish with its code; a room read without presence or history capabilities works', async () => {
+    // Arrange: a token that may only subscribe to chat rooms (no publish, presence or history), pasted.
+    const response = await post('/dev/token', { user: 'reader', channels: { 'chat:*': ['subscribe'] } });
+    const { token } = (await response.json()) as { token: string };
+    const page = await newTab(server.httpUrl!);
+    await page.route('**/dev/token', (route) => route.fulfill({ status: 404, body: '' }));
+    await page.fill('#nickname', 'reader');
+    await page.click('#signin-submit');
+    await page.fill('#token', token);
+    await page.click('#token-connect');
+    await page.waitForSelector('#status[data-state="open"]');
+    await join(page, 'chat:random');
+
+    // Act
+    await send(page, 'may I?');
+
+    // Assert: the refusal names its code and what was asked; the connection stays.
+    expect(await shownError(page, 'forbidden')).toContain('publish chat:random');
+    expect(await page.locator('#status').getAttribute('data-state')).toBe('open');
+    await post('/channels/chat:random/messages', { data: { text: 'read this' } });
+    expect(await received(page, 'read this')).toMatchObject({ channel: 'chat:random', who: 'server' });
+    expect(await page.locator('#messages li[data-type="error"]').count()).toBe(1);
+  });
+
   it('says so when the token is refused', async () => {
     const page = await newTab(server.httpUrl!);
     await page.route('**/dev/token', (route) => route.fulfill({ status: 404, body: '' }));
@@ -276,6 +300,14 @@ describe('demo chat page in a browser', () => {
     await page.fill('#token', 'not.a.jwt');
     await page.click('#token-connect');
 
+    await page.waitForSelector('#status[data-state="closed"]:has-text("refused")');
+    await page.locator('#reconnect').waitFor({ state: 'visible' });
+    // The library gave up after a few attempts (a browser cannot see the 401); Reconnect tries again.
+    expect(await stateNotice(page, 'closed', 0)).toContain('handshake refused');
+
+    await page.click('#reconnect');
+
+    await stateNotice(page, 'closed', 1);
     await page.waitForSelector('#status[data-state="closed"]:has-text("refused")');
     await page.locator('#reconnect').waitFor({ state: 'visible' });
   });
