@@ -28,6 +28,8 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
   let timer: ReturnType<typeof setTimeout> | undefined;
   let filling = false;
   let stopped = false;
+  // Streams this one moved on from: a late message of one (a stale connection, a slow fill) must not move it back.
+  const retired = new Set<string>();
 
   const drain = () => {
     for (let next = held.get(last + 1); next; next = held.get(last + 1)) {
@@ -62,12 +64,14 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
 
   /** Starts over at `position` of a (possibly new) stream, keeping what was held of it beyond. */
   const restart = (position: Position) => {
+    if (epoch !== undefined && epoch !== position.epoch) retired.add(epoch);
     epoch = position.epoch;
     last = position.offset;
     held = new Map([...held].filter(([offset, message]) => message.epoch === epoch && offset > last));
   };
 
   const accept = (message: Message) => {
+    if (retired.has(message.epoch)) return;
     if (epoch !== undefined && message.epoch !== epoch) {
       // The channel's stream was recreated: old offsets mean nothing, and what came in between is lost.
       safely(options.onRecovered, false);
@@ -81,6 +85,13 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
     subscribed(position, recovered) {
       if (epoch === undefined) {
         restart(position);
+      } else if (recovered === undefined) {
+        // A subscribe sent without `since` (a second connection during a handover): its position says
+        // nothing of what this stream missed; only a new epoch does.
+        if (position.epoch !== epoch) {
+          safely(options.onRecovered, false);
+          restart(position);
+        }
       } else {
         safely(options.onRecovered, recovered === true);
         if (recovered !== true) restart(position);

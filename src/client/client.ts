@@ -219,7 +219,7 @@ export function createClient(options: ClientOptions): Client {
           stream: createChannelStream({
             gapWindowMs: options.gapWindowMs ?? 1000,
             deliver: (message) => each((s) => safely(s.onMessage, message)),
-            onGap: (from, to) => each((s) => s.onGap?.(from, to)),
+            onGap: (from, to) => each((s) => safely(() => s.onGap?.(from, to), undefined)),
             onRecovered: (recovered) => each((s) => safely(s.onRecovered, recovered)),
             fill: async (since) => (await history(channel, { since })).publications,
           }),

@@ -129,6 +129,33 @@ describe('recovery', () => {
     expect(delivered).toEqual([1, 41]);
   });
 
+  it('a late message of an epoch it moved on from is dropped: the stream never goes back', () => {
+    const { stream, delivered, recovered } = streamUnderTest();
+    stream.subscribed({ offset: 7, epoch: 'e1' }, undefined);
+    stream.receive(messageAt(CHANNEL, 1, 'e2'));
+    stream.receive(messageAt(CHANNEL, 2, 'e2'));
+
+    stream.receive(messageAt(CHANNEL, 8, 'e1'));
+    stream.receive(messageAt(CHANNEL, 3, 'e2'));
+
+    expect(delivered).toEqual([1, 2, 3]);
+    expect(recovered).toEqual([false]);
+    expect(stream.since()).toEqual({ offset: 3, epoch: 'e2' });
+  });
+
+  it('a second subscribed reply without since (a handover) keeps the place in the same epoch', () => {
+    const { stream, delivered, recovered, receive } = streamUnderTest();
+    stream.subscribed({ offset: 2, epoch: 'e1' }, undefined);
+    receive(3, 4);
+
+    stream.subscribed({ offset: 9, epoch: 'e1' }, undefined);
+    receive(5);
+
+    expect(delivered).toEqual([3, 4, 5]);
+    expect(recovered).toEqual([]);
+    expect(stream.since()).toEqual({ offset: 5, epoch: 'e1' });
+  });
+
   it('a message of another epoch means the stream was recreated: recovered false, offsets from 1', () => {
     const { stream, delivered, recovered } = streamUnderTest();
     stream.subscribed({ offset: 7, epoch: 'e1' }, undefined);
