@@ -12,6 +12,7 @@ import { type Static, Type } from 'typebox';
 import {
   DEFAULT_CHANNEL,
   InvalidMessageError,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
   parseCapabilities,
   parseInfo,
   personalChannel,
@@ -61,7 +62,8 @@ export interface HttpApiOptions {
 
 const PUBLISH_BODY = Type.Object({
   data: Type.Unknown(),
-  idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  // The protocol's own limit: one key is accepted by both transports or by neither.
+  idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH })),
 });
 const PUBLISH_RESPONSES = {
   202: Type.Object({
