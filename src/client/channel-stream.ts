@@ -5,8 +5,11 @@ import type { Message, Position } from './types.js';
 export interface ChannelStream {
   /** Where a resubscribe resumes: the last offset delivered with every earlier one; undefined before the first `subscribed`. */
   since(): Position | undefined;
-  /** The `subscribed` reply; `recovered` is its field (absent on a first subscribe). */
-  subscribed(position: Position, recovered: boolean | undefined): void;
+  /**
+   * The `subscribed` reply; `recovered` is its field (absent on a first subscribe). `seamless`: a
+   * handover's, while the old connection stayed live, so a successful recovery is not news to tell.
+   */
+  subscribed(position: Position, recovered: boolean | undefined, seamless?: boolean): void;
   receive(message: Message): void;
   stop(): void;
 }
@@ -82,7 +85,7 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
 
   return {
     since: () => (epoch === undefined ? undefined : { offset: last, epoch }),
-    subscribed(position, recovered) {
+    subscribed(position, recovered, seamless = false) {
       if (epoch === undefined) {
         restart(position);
       } else if (recovered === undefined) {
@@ -93,7 +96,7 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
           restart(position);
         }
       } else {
-        safely(options.onRecovered, recovered === true);
+        if (recovered !== true || !seamless) safely(options.onRecovered, recovered === true);
         if (recovered !== true) restart(position);
       }
       drain();

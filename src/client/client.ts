@@ -40,7 +40,7 @@ export function createClient(options: ClientOptions): Client {
   const baseMs = options.backoff?.baseMs ?? 500;
   const capMs = options.backoff?.capMs ?? 30_000;
   const maxConnectionMs = options.maxConnectionMs ?? (2 * 60 - 5) * 60_000;
-  const maxHandshakeFailures = options.maxHandshakeFailures ?? 10;
+  const requestTimeoutMs = options.publishTimeoutMs ?? 10_000;
 
   const events = createEmitter<ClientEvents>();
   const channels = new Map<string, ChannelEntry>();
@@ -48,6 +48,8 @@ export function createClient(options: ClientOptions): Client {
   let current: Connection | undefined;
   /** The connection a handover is preparing: subscriptions made meanwhile go to it too. */
   let incoming: Connection | undefined;
+  /** Subscribes sent to `incoming` after its handover began: it is adopted only if they were answered too. */
+  const lateSubscribes: Promise<boolean>[] = [];
   let handoverTimer: ReturnType<typeof setTimeout> | undefined;
   let stopCurrent = () => {};
   let attempt = 0;
@@ -56,7 +58,7 @@ export function createClient(options: ClientOptions): Client {
   let closed = false;
 
   const queue = createPublishQueue({
-    timeoutMs: options.publishTimeoutMs ?? 10_000,
+    timeoutMs: requestTimeoutMs,
     maxQueued: options.maxQueuedPublishes ?? 100,
     retryDelayMs: 500,
     current: () => current,
@@ -70,6 +72,9 @@ export function createClient(options: ClientOptions): Client {
   };
 
   const route = (frame: Frame) => {
+    if (frame.type === undefined && typeof frame.message === 'string') {
+      return events.emit('error', new ClientError('gateway_error', frame.message));
+    }
     const entry = channels.get(frame.channel);
     if (frame.type === 'message') {
       if (entry) entry.stream.receive(frame as Message);
@@ -82,9 +87,10 @@ export function createClient(options: ClientOptions): Client {
     }
   };
 
-  /** A new connection with a fresh token; resolves once it is open. */
-  const open = async (): Promise<Connection> => {
-    const token = typeof options.token === 'function' ? await options.token() : options.token;
+  const freshToken = async () => (typeof options.token === 'function' ? await options.token() : options.token);
+
+  /** A new connection with `token`; resolves once it is open. */
+  const open = async (token: string | undefined): Promise<Connection> => {
     const url = new URL(options.url);
     if (token) url.searchParams.set('token', token);
     const connection = openConnection(WebSocket, url.href, {
@@ -95,20 +101,37 @@ export function createClient(options: ClientOptions): Client {
     return connection;
   };
 
-  const subscribeOn = async (connection: Connection, channel: string, entry: ChannelEntry) => {
+  /**
+   * Subscribes `entry` on `connection`. False when the connection gave no answer (it dropped, or timed
+   * out): the channel is not live there. A refusal is an answer: it goes to onError.
+   */
+  const subscribeOn = async (connection: Connection, channel: string, entry: ChannelEntry, handover = false) => {
     const since = entry.stream.since();
     try {
-      const [reply] = await connection.request({ action: 'subscribe', channel, ...(since && { since }) });
-      if (channels.get(channel) !== entry) return;
-      entry.stream.subscribed(reply!.position, reply!.recovered);
+      const frame = { action: 'subscribe', channel, ...(since && { since }) };
+      const [reply] = await connection.request(frame, requestTimeoutMs);
+      if (channels.get(channel) !== entry) return true;
+      entry.stream.subscribed(reply!.position, reply!.recovered, handover);
       for (const s of entry.subscribers) safely(s.onSubscribed, reply!.position);
+      return true;
     } catch (error) {
-      // disconnected: the next connection resubscribes
-      if (codeOf(error) !== 'disconnected') for (const s of entry.subscribers) safely(s.onError, error as Error);
+      const code = codeOf(error);
+      if (code === 'disconnected' || code === 'timeout') return false;
+      if (channels.get(channel) === entry) for (const s of entry.subscribers) safely(s.onError, error as Error);
+      return true;
     }
   };
-  const subscribeAll = (connection: Connection) =>
-    Promise.all([...channels].map(([channel, entry]) => subscribeOn(connection, channel, entry)));
+  const subscribeAll = async (connection: Connection, handover = false) => {
+    const each = [...channels].map(([channel, entry]) => subscribeOn(connection, channel, entry, handover));
+    return (await Promise.all(each)).every(Boolean);
+  };
+
+  /** On the connection in use, a subscribe nobody answers means it is broken: replace it, and resubscribe. */
+  const subscribeLive = async (connection: Connection, subscribing: Promise<boolean>) => {
+    if ((await subscribing) || connection !== current) return;
+    connection.close(4000, 'subscribe timeout');
+    lost(connection, 'no reply to subscribe');
+  };
 
   /** Makes `connection` the one used: heartbeat, the handover timer, queued requests. */
   const adopt = (connection: Connection) => {
@@ -129,21 +152,33 @@ export function createClient(options: ClientOptions): Client {
     queue.flush(connection);
   };
 
+  /** A failure before open that the runtime does not explain: in a browser, a 401/403 looks like this. */
+  const refusedInBrowser = async (error: unknown, token: string | undefined) => {
+    const explained = (error as { explained?: boolean }).explained;
+    const offline = (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false;
+    if (codeOf(error) !== 'connect_failed' || explained || offline || !options.isRefused) return false;
+    try {
+      return (await options.isRefused({ token, failures: ++handshakeFailures })) === true;
+    } catch {
+      return false; // the application's check failed: an outage is the safer guess
+    }
+  };
+
   const connect = async () => {
     retryTimer = undefined;
+    let token: string | undefined;
     let connection: Connection;
     try {
-      connection = await open();
+      token = await freshToken();
+      connection = await open(token);
     } catch (error) {
       if (closed) return;
-      const explained = (error as { explained?: boolean }).explained;
-      const offline = (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false;
-      // A failure before open that nobody explains is, in a browser, possibly a 401/403 (see maxHandshakeFailures).
-      if (codeOf(error) === 'connect_failed' && !explained && !offline) handshakeFailures++;
-      if (codeOf(error) === 'refused' || handshakeFailures >= maxHandshakeFailures) {
-        return shutdown(`handshake refused: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      if (codeOf(error) === 'refused' || (await refusedInBrowser(error, token))) {
+        return closed ? undefined : shutdown(`handshake refused: ${message}`);
       }
-      return reconnectLater(`connect failed: ${(error as Error).message}`);
+      if (!closed) reconnectLater(`connect failed: ${message}`);
+      return;
     }
     if (closed) return connection.close();
     // It may have closed before this continuation ran: its onLost found it not yet current.
@@ -152,7 +187,7 @@ export function createClient(options: ClientOptions): Client {
     handshakeFailures = 0;
     adopt(connection);
     setState('connected');
-    void subscribeAll(connection);
+    void subscribeLive(connection, subscribeAll(connection));
   };
 
   const reconnectLater = (reason: string) => {
@@ -167,20 +202,31 @@ export function createClient(options: ClientOptions): Client {
     if (!closed) reconnectLater(reason);
   };
 
-  /** Before API Gateway's duration limit: resubscribe on a new connection, then drop the old one. */
+  /**
+   * Before API Gateway's duration limit: resubscribe on a new connection, then drop the old one. Until
+   * every channel is live on the new one, the old one stays in use; a failed try is tried again later.
+   */
   const handover = async (old: Connection) => {
+    const tryAgain = () => {
+      if (!closed && current === old) handoverTimer = setTimeout(() => handover(old), capMs);
+    };
     let next: Connection;
     try {
-      next = await open();
+      next = await open(await freshToken());
     } catch {
-      // The old connection goes on; try again later, while there is time left.
-      if (current === old) handoverTimer = setTimeout(() => handover(old), capMs);
-      return;
+      return tryAgain();
     }
+    // Closed, or the old one was lost meanwhile (the reconnect it started resubscribes everything).
+    if (closed || current !== old) return next.close();
     incoming = next;
-    await subscribeAll(next);
-    incoming = undefined;
-    if (closed || current !== old || !next.isOpen) return next.close();
+    let live = await subscribeAll(next, true);
+    while (lateSubscribes.length > 0) live = (await Promise.all(lateSubscribes.splice(0))).every(Boolean) && live;
+    if (incoming === next) incoming = undefined;
+    if (closed || current !== old) return next.close();
+    if (!live || !next.isOpen) {
+      next.close(1000, 'handover failed');
+      return tryAgain();
+    }
     stopCurrent();
     adopt(next);
     old.close(1000, 'handover');
@@ -225,7 +271,9 @@ export function createClient(options: ClientOptions): Client {
           }),
         };
         channels.set(channel, entry);
-        for (const connection of [current, incoming]) if (connection) void subscribeOn(connection, channel, entry);
+        if (current) void subscribeLive(current, subscribeOn(current, channel, entry));
+        // A handover's connection that misses it is not adopted: the handover is tried again.
+        if (incoming) lateSubscribes.push(subscribeOn(incoming, channel, entry, true));
       }
       const subscriber: Subscriber = { ...subscribeOptions, onMessage };
       const joined = entry;
@@ -250,8 +298,13 @@ export function createClient(options: ClientOptions): Client {
       if (bytes > MAX_FRAME_BYTES) {
         throw new ClientError('message_too_large', `the publish frame is ${bytes} bytes; at most ${MAX_FRAME_BYTES}`);
       }
-      const [ack] = await request(frame, true);
-      return ack as Ack;
+      try {
+        const [ack] = await request(frame, true);
+        return ack as Ack;
+      } catch (error) {
+        if (error instanceof ClientError) error.idempotencyKey = idempotencyKey;
+        throw error;
+      }
     },
     async presence(channel) {
       return (await request({ action: 'presence', channel })).flatMap((page) => page.members);

@@ -7,8 +7,11 @@ export interface Connection {
   readonly opened: Promise<void>;
   readonly isOpen: boolean;
   send(frame: Frame): void;
-  /** Every reply frame with the request's id, up to the one without `more: true`; an error frame rejects. */
-  request(frame: Frame): Promise<Frame[]>;
+  /**
+   * Every reply frame with the request's id, up to the one without `more: true`; an error frame rejects,
+   * and so does no (complete) reply within `timeoutMs`, with `timeout`.
+   */
+  request(frame: Frame, timeoutMs?: number): Promise<Frame[]>;
   /** Closes at once: pending requests reject with `disconnected`, and onLost is not called. */
   close(code?: number, reason?: string): void;
 }
@@ -106,7 +109,7 @@ export function openConnection(
       return state === 'open';
     },
     send,
-    request(frame) {
+    request(frame, timeoutMs) {
       return new Promise((resolve, reject) => {
         const id = String(++ids);
         try {
@@ -114,7 +117,21 @@ export function openConnection(
         } catch (error) {
           return reject(error);
         }
-        pending.set(id, { pages: [], resolve, reject });
+        const timer =
+          timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                // A reply coming later is no longer awaited: it goes to onFrame, which ignores it.
+                if (pending.delete(id))
+                  reject(new ClientError('timeout', `no reply to ${frame.action} within ${timeoutMs} ms`));
+              }, timeoutMs);
+        const settled =
+          <T>(outcome: (value: T) => void) =>
+          (value: T) => {
+            clearTimeout(timer);
+            outcome(value);
+          };
+        pending.set(id, { pages: [], resolve: settled(resolve), reject: settled(reject) });
       });
     },
     close(code = 1000, reason = '') {

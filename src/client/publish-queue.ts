@@ -27,6 +27,8 @@ interface Entry {
   frame: Frame;
   bounded: boolean;
   sent: boolean;
+  /** Waiting out `retryDelayMs` after `in_progress`: the server has it, so it does not take a place in the queue. */
+  retrying: boolean;
   timer?: ReturnType<typeof setTimeout>;
   resolve(pages: Frame[]): void;
   reject(error: Error): void;
@@ -40,8 +42,9 @@ export function createPublishQueue(options: PublishQueueOptions): PublishQueue {
     if (entries.delete(entry)) outcome();
   };
 
-  const resendLater = (entry: Entry, delayMs: number) => {
+  const resendLater = (entry: Entry, delayMs: number, retrying: boolean) => {
     entry.sent = false;
+    entry.retrying = retrying;
     setTimeout(() => {
       const connection = options.current();
       if (connection && !entry.sent && entries.has(entry)) send(entry, connection);
@@ -50,12 +53,13 @@ export function createPublishQueue(options: PublishQueueOptions): PublishQueue {
 
   const send = (entry: Entry, connection: Connection) => {
     entry.sent = true;
+    entry.retrying = false;
     connection.request(entry.frame).then(
       (pages) => settle(entry, () => entry.resolve(pages)),
       (error) => {
         if (!entries.has(entry)) return;
-        if (codeOf(error) === 'disconnected') resendLater(entry, 0);
-        else if (codeOf(error) === 'in_progress') resendLater(entry, options.retryDelayMs);
+        if (codeOf(error) === 'disconnected') resendLater(entry, 0, false);
+        else if (codeOf(error) === 'in_progress') resendLater(entry, options.retryDelayMs, true);
         else settle(entry, () => entry.reject(error));
       },
     );
@@ -63,12 +67,12 @@ export function createPublishQueue(options: PublishQueueOptions): PublishQueue {
 
   return {
     request(frame, bounded) {
-      const waiting = [...entries].filter((entry) => entry.bounded && !entry.sent).length;
+      const waiting = [...entries].filter((entry) => entry.bounded && !entry.sent && !entry.retrying).length;
       if (bounded && waiting >= options.maxQueued) {
         return Promise.reject(new ClientError('queue_full', `${waiting} publishes already wait for a connection`));
       }
       return new Promise((resolve, reject) => {
-        const entry: Entry = { frame, bounded, sent: false, resolve, reject };
+        const entry: Entry = { frame, bounded, sent: false, retrying: false, resolve, reject };
         entry.timer = setTimeout(
           () => settle(entry, () => reject(new ClientError('timeout', `no reply within ${options.timeoutMs} ms`))),
           options.timeoutMs,

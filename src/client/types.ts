@@ -1,3 +1,5 @@
+import type { ClientError } from './errors.js';
+
 /** The connection's lifecycle as the application sees it. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -82,7 +84,10 @@ export interface ClientOptions {
   heartbeatIntervalMs?: number;
   /** No pong within this → the connection is dead and replaced (default 10 s). */
   pongTimeoutMs?: number;
-  /** publish, history and presence reject with code `timeout` after this (default 10 s). */
+  /**
+   * publish, history and presence reject with code `timeout` after this (default 10 s). A subscribe not
+   * answered within it replaces the connection (a handover's new connection: the handover is tried again).
+   */
   publishTimeoutMs?: number;
   /** How long a gap in a channel's offsets is held before history fills it (default 1 s). */
   gapWindowMs?: number;
@@ -91,13 +96,22 @@ export interface ClientOptions {
   /** Publishes waiting for a connection beyond this are refused with `queue_full` (default 100). */
   maxQueuedPublishes?: number;
   /**
-   * Browsers hide a refused handshake's status (a 401 looks like a 1006 close before open): after
-   * this many such failures in a row the client gives up (default 10). Failures the runtime explains
-   * (Node's `ws` names the status or the network error) and failures while offline do not count.
+   * Browsers hide a refused handshake's status: a 401 looks like any failure before open (a 1006 close),
+   * and so does an outage. Asked after each such failure, with the token it was made with: resolve true
+   * when you know the token is bad (malformed, expired, revoked) and the client closes with `handshake
+   * refused`. Without it, or on false, the client keeps retrying with backoff, so it comes back after an
+   * outage of any length. Node's `ws` names the status, so a 401/403 there closes the client by itself.
    */
-  maxHandshakeFailures?: number;
+  isRefused?(failure: HandshakeFailure): boolean | Promise<boolean>;
   /** Source of randomness for jitter (tests). */
   random?: () => number;
+}
+
+export interface HandshakeFailure {
+  /** The token the attempt was made with (undefined without one). */
+  token: string | undefined;
+  /** Such failures in a row, this one included. */
+  failures: number;
 }
 
 export interface SubscribeOptions {
@@ -124,6 +138,12 @@ export interface ClientEvents {
   leave: MemberEvent;
   /** Messages of channels not subscribed through the library (`default`, `user:<sub>`). */
   message: Message;
+  /**
+   * A frame API Gateway sends by itself, without the protocol's `type`: `{"message": "Internal server
+   * error"}` when a route's function fails, `Forbidden`, `Too Many Requests`. Its code is `gateway_error`;
+   * a request it answered gets no reply of its own and ends in `timeout`.
+   */
+  error: ClientError;
 }
 
 export interface Client {

@@ -106,3 +106,104 @@ describe('subscriptions during a handover', () => {
     expect(FakeWebSocket.instances).toHaveLength(3);
   });
 });
+
+describe('a handover that does not complete', () => {
+  /** A client subscribed to chat:a at offset 0 on its first socket, now opening the handover's socket. */
+  async function handingOver(options = {}) {
+    const { client, socket: old } = await connectedClient({
+      maxConnectionMs: 60_000,
+      backoff: { capMs: 5000 },
+      ...options,
+    });
+    const delivered: number[] = [];
+    client.subscribe('chat:a', (m) => delivered.push(m.offset));
+    old.subscribed('chat:a', 0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle();
+    return { client, old, next, delivered };
+  }
+
+  it('a resubscribe the new connection does not answer in publishTimeoutMs: it is closed, the old one stays, and the handover is tried again', async () => {
+    const { client, old, next, delivered } = await handingOver({ publishTimeoutMs: 3000 });
+
+    await vi.advanceTimersByTimeAsync(3000);
+
+    expect(next.closedWith).toEqual({ code: 1000, reason: 'handover failed' });
+    expect(old.closedWith).toBeUndefined();
+    old.receive(messageAt('chat:a', 1));
+    expect(delivered).toEqual([1]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(FakeWebSocket.instances).toHaveLength(3);
+    expect(client.state).toBe('connected');
+  });
+
+  it('the new connection dropping mid-resubscribe: the old one stays, and the handover is tried again', async () => {
+    const { old, next } = await handingOver();
+
+    next.drop(1006);
+    await settle();
+
+    expect(old.closedWith).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(5000);
+    const third = FakeWebSocket.last;
+    expect(third).not.toBe(next);
+    third.open();
+    await settle();
+    third.subscribed('chat:a', 0, 'e1', true);
+    await settle();
+    expect(old.closedWith).toEqual({ code: 1000, reason: 'handover' });
+  });
+
+  it('a channel subscribed during the handover and not answered on the new connection: the old one stays', async () => {
+    const { client, old, next } = await handingOver({ publishTimeoutMs: 3000 });
+    client.subscribe('chat:b', () => {});
+    old.subscribed('chat:b', 0);
+    next.subscribed('chat:a', 0, 'e1', true);
+    await settle();
+    expect(old.closedWith).toBeUndefined();
+
+    await vi.advanceTimersByTimeAsync(3000);
+
+    expect(next.closedWith).toEqual({ code: 1000, reason: 'handover failed' });
+    expect(old.closedWith).toBeUndefined();
+    expect(client.state).toBe('connected');
+  });
+
+  it('close() while the new connection opens: it is closed once open, and nothing is adopted', async () => {
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+
+    client.close();
+    next.open();
+    await settle();
+
+    expect(old.closedWith?.code).toBe(1000);
+    expect(next.closedWith?.code).toBe(1000);
+    expect(next.sent).toEqual([]);
+    expect(client.state).toBe('closed');
+  });
+});
+
+describe('recovery notices on a handover', () => {
+  it('a handover recovering (the old connection was live) tells no one; one that cannot recover tells onRecovered(false)', async () => {
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
+    const recovered: boolean[] = [];
+    client.subscribe('chat:a', () => {}, { onRecovered: (r) => recovered.push(r) });
+    client.subscribe('chat:b', () => {}, { onRecovered: (r) => recovered.push(r) });
+    old.subscribed('chat:a', 0);
+    old.subscribed('chat:b', 0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle();
+
+    next.subscribed('chat:a', 0, 'e1', true);
+    next.subscribed('chat:b', 0, 'e2', false);
+    await settle();
+
+    expect(recovered).toEqual([false]);
+  });
+});

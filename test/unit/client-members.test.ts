@@ -78,3 +78,16 @@ describe('join, leave and other channels', () => {
     expect(() => vi.runOnlyPendingTimers()).toThrow('application bug');
   });
 });
+
+describe("API Gateway's own frames", () => {
+  it('a frame without a type (a failed route: "Internal server error") is told as an error event, code gateway_error', async () => {
+    const { client, socket } = await connectedClient();
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+
+    socket.receive({ message: 'Internal server error', connectionId: 'c1', requestId: 'r1' });
+
+    expect(errors).toEqual([expect.objectContaining({ code: 'gateway_error', message: 'Internal server error' })]);
+    expect(client.state).toBe('connected');
+  });
+});

@@ -66,6 +66,19 @@ describe('publish', () => {
     expect(result.error).toMatchObject({ code: 'timeout' });
   });
 
+  it('a rejection carries the idempotencyKey it was sent with, to publish again without a duplicate', async () => {
+    const { client, socket } = await connectedClient({ publishTimeoutMs: 3000 });
+    const timedOut = outcome(client.publish('chat:a', 1));
+    const refused = outcome(client.publish('chat:a', 2, { idempotencyKey: 'order-18' }));
+    const sentKey = socket.sentOf('publish')[0].idempotencyKey;
+    socket.receive({ type: 'error', id: socket.sentOf('publish')[1].id, code: 'forbidden', message: 'no' });
+
+    await vi.advanceTimersByTimeAsync(3000);
+
+    expect(timedOut.error).toMatchObject({ code: 'timeout', idempotencyKey: sentKey });
+    expect(refused.error).toMatchObject({ code: 'forbidden', idempotencyKey: 'order-18' });
+  });
+
   it('refuses locally a frame over 32 KB (browsers cannot fragment), sending nothing', async () => {
     const { client, socket } = await connectedClient();
 
@@ -125,6 +138,22 @@ describe('the publish queue while not connected', () => {
     next.receive({ ...ackFor(resent), duplicate: true });
     await settle();
     expect(result.value).toMatchObject({ duplicate: true });
+  });
+
+  it('a publish waiting to retry after in_progress takes no place in the queue', async () => {
+    const { client, socket } = await connectedClient({ maxQueuedPublishes: 1 });
+    void client.publish('chat:a', 1).catch(() => {});
+    const first = socket.lastSent('publish');
+    socket.receive({ type: 'error', id: first.id, code: 'in_progress', message: 'retry shortly' });
+    await settle();
+
+    socket.drop();
+    const queued = outcome(client.publish('chat:a', 2));
+    const overflow = outcome(client.publish('chat:a', 3));
+    await settle();
+
+    expect(queued).toEqual({});
+    expect(overflow.error).toMatchObject({ code: 'queue_full' });
   });
 
   it('is bounded: beyond maxQueuedPublishes a publish is refused with queue_full', async () => {

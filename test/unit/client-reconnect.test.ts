@@ -108,12 +108,39 @@ describe('reconnecting', () => {
     expect(client.state).toBe('closed');
   });
 
-  it('in a browser (no status): gives up after maxHandshakeFailures unexplained failures before open', async () => {
+  it('in a browser (no status): failures before open are retried for as long as they last (an outage looks the same)', async () => {
+    const states: StateEvent[] = [];
+    const client = createClient({ url: 'wss://relay.test', WebSocket: FakeWebSocket, random: () => 0.999 });
+    client.on('state', (event) => states.push(event));
+    // Thirty failures: over 10 minutes at the default 30 s cap.
+    for (let attempt = 0; attempt < 30; attempt++) {
+      await settle();
+      FakeWebSocket.last.fail();
+      await vi.advanceTimersByTimeAsync(30_000);
+    }
+    expect(FakeWebSocket.instances).toHaveLength(31);
+    expect(client.state).toBe('connecting');
+
+    FakeWebSocket.last.open();
+    await settle();
+
+    expect(client.state).toBe('connected');
+    expect(states.at(-2)).toEqual({ state: 'connecting', reason: 'connect failed: closed 1006' });
+    client.close();
+  });
+
+  it('isRefused is asked after each unexplained failure, with the token and the count; true closes the client', async () => {
+    let issued = 0;
+    const asked: unknown[] = [];
     const client = createClient({
       url: 'wss://relay.test',
       WebSocket: FakeWebSocket,
       random: () => 0,
-      maxHandshakeFailures: 3,
+      token: () => `t${++issued}`,
+      isRefused: (failure) => {
+        asked.push(failure);
+        return failure.failures === 3;
+      },
     });
     for (let attempt = 0; attempt < 3; attempt++) {
       await settle();
@@ -121,23 +148,54 @@ describe('reconnecting', () => {
     }
     await vi.advanceTimersByTimeAsync(60_000);
 
+    expect(asked).toEqual([
+      { token: 't1', failures: 1 },
+      { token: 't2', failures: 2 },
+      { token: 't3', failures: 3 },
+    ]);
     expect(FakeWebSocket.instances).toHaveLength(3);
     expect(client.state).toBe('closed');
   });
 
-  it('failures the runtime explains (a network error) never count as a refusal', async () => {
+  it('an isRefused that fails, or says false, keeps the client retrying; an open starts the count over', async () => {
+    const asked: number[] = [];
     const client = createClient({
       url: 'wss://relay.test',
       WebSocket: FakeWebSocket,
       random: () => 0,
-      maxHandshakeFailures: 3,
+      isRefused: async ({ failures }) => {
+        asked.push(failures);
+        if (failures === 1) throw new Error('check unavailable');
+        return false;
+      },
     });
+    await settle();
+    FakeWebSocket.last.fail();
+    await settle();
+    FakeWebSocket.last.fail();
+    await settle();
+    FakeWebSocket.last.open();
+    await settle();
+    FakeWebSocket.last.drop();
+    await settle();
+    FakeWebSocket.last.fail();
+    await settle();
+
+    expect(asked).toEqual([1, 2, 1]);
+    expect(client.state).toBe('reconnecting');
+    client.close();
+  });
+
+  it('failures the runtime explains (a network error) are never put to isRefused', async () => {
+    const isRefused = vi.fn(() => true);
+    const client = createClient({ url: 'wss://relay.test', WebSocket: FakeWebSocket, random: () => 0, isRefused });
     for (let attempt = 0; attempt < 5; attempt++) {
       await settle();
       FakeWebSocket.last.fail('getaddrinfo ENOTFOUND relay.test');
     }
     await settle();
 
+    expect(isRefused).not.toHaveBeenCalled();
     expect(FakeWebSocket.instances).toHaveLength(6);
     expect(client.state).toBe('connecting');
     client.close();
@@ -145,21 +203,18 @@ describe('reconnecting', () => {
 });
 
 describe('refusal edge cases', () => {
-  it('while the browser is offline, failures before open do not count towards maxHandshakeFailures', async () => {
+  it('while the browser is offline, failures before open are not put to isRefused', async () => {
     vi.stubGlobal('navigator', { onLine: false });
     try {
-      const client = createClient({
-        url: 'wss://relay.test',
-        WebSocket: FakeWebSocket,
-        random: () => 0,
-        maxHandshakeFailures: 2,
-      });
+      const isRefused = vi.fn(() => true);
+      const client = createClient({ url: 'wss://relay.test', WebSocket: FakeWebSocket, random: () => 0, isRefused });
       for (let attempt = 0; attempt < 4; attempt++) {
         await settle();
         FakeWebSocket.last.fail();
       }
       await settle();
 
+      expect(isRefused).not.toHaveBeenCalled();
       expect(FakeWebSocket.instances).toHaveLength(5);
       expect(client.state).toBe('connecting');
       client.close();
@@ -270,5 +325,23 @@ describe('onSubscribed', () => {
     await settle();
 
     expect(positions).toEqual([{ offset: 7, epoch: 'e1' }]);
+  });
+});
+
+describe('a subscribe nobody answers', () => {
+  it('on the connection in use, replaces the connection after publishTimeoutMs, and resubscribes', async () => {
+    const { client, socket } = await connectedClient({ publishTimeoutMs: 3000 });
+    const states: StateEvent[] = [];
+    client.on('state', (event) => states.push(event));
+    client.subscribe('chat:a', () => {});
+
+    await vi.advanceTimersByTimeAsync(3000);
+
+    expect(socket.closedWith).toEqual({ code: 4000, reason: 'subscribe timeout' });
+    expect(states).toEqual([{ state: 'reconnecting', reason: 'no reply to subscribe' }]);
+    await vi.advanceTimersByTimeAsync(250);
+    FakeWebSocket.last.open();
+    await settle();
+    expect(FakeWebSocket.last.lastSent('subscribe').channel).toBe('chat:a');
   });
 });
