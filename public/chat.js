@@ -13,11 +13,10 @@ const DEFAULT_ROOMS = ['chat:lobby', 'chat:random'];
 const DEFAULT_CHANNEL = 'default';
 /** How many earlier messages a room shows when joined. */
 const HISTORY_LIMIT = 50;
-/**
- * A browser cannot see why a handshake failed (a 401 looks like a dropped connection): after this many failed
- * attempts in a row the page stops and offers Reconnect. The backoff keeps that to a few seconds.
- */
-const CLIENT_OPTIONS = { backoff: { baseMs: 250, capMs: 10_000 }, maxHandshakeFailures: 4 };
+/** Quick first retries (a dev server restart), at most 10 s apart after that. */
+const BACKOFF = { baseMs: 250, capMs: 10_000 };
+/** Failed attempts in a row after which the status says that the sign-in may be what is refused. */
+const SLOW_ATTEMPTS = 3;
 
 const $ = (id) => document.getElementById(id);
 const statusEl = $('status');
@@ -87,14 +86,30 @@ function tokenOption() {
   return undefined;
 }
 
-/** The `sub` a pasted JWT claims (unverified, only to show who you are). */
-function subjectOf(token) {
+/** A JWT's claims, unverified; undefined when it is not a JWT. */
+function claimsOf(token) {
   try {
-    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
-    return typeof payload.sub === 'string' ? payload.sub : undefined;
+    const claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return typeof claims === 'object' && claims !== null ? claims : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The `sub` a pasted JWT claims (only to show who you are). */
+function subjectOf(token) {
+  const sub = claimsOf(token)?.sub;
+  return typeof sub === 'string' ? sub : undefined;
+}
+
+/**
+ * The library's `isRefused`: a browser cannot tell a refused handshake from an outage, so the page gives up
+ * only on a token it can see is bad (not a JWT, or expired). Anything else is retried until it works.
+ */
+function isRefused({ token }) {
+  if (token === undefined || token === '') return false;
+  const claims = claimsOf(token);
+  return claims === undefined || (typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now());
 }
 
 function showSigninError(message) {
@@ -142,14 +157,19 @@ function start(how, name, userId) {
 
 // --- the connection ---------------------------------------------------------------------------------
 
+/** Failed attempts since the last connection, to say when it is taking long. */
+let failedAttempts = 0;
+
 /** The library's states, as the page shows them (data-state "open" for connected). */
 function showState({ state, reason }) {
+  failedAttempts = state === 'connecting' || state === 'reconnecting' ? failedAttempts + (reason ? 1 : 0) : 0;
+  const slow =
+    failedAttempts >= SLOW_ATTEMPTS ? '; still trying: the server is down or does not accept this sign-in' : '';
   let label;
   if (state === 'connected') label = 'connected';
-  else if (state === 'connecting') label = reason ? `connecting… (${reason})` : 'connecting…';
-  else if (state === 'reconnecting') label = `reconnecting… (${reason ?? 'connection lost'})`;
-  else if (reason?.startsWith('handshake refused'))
-    label = 'cannot connect: connection refused (token not accepted?) or server down';
+  else if (state === 'connecting') label = reason ? `connecting… (${reason}${slow})` : 'connecting…';
+  else if (state === 'reconnecting') label = `reconnecting… (${reason ?? 'connection lost'}${slow})`;
+  else if (reason?.startsWith('handshake refused')) label = 'cannot connect: the token was refused';
   else label = `disconnected${reason && reason !== 'closed by the client' ? ` (${reason})` : ''}`;
   statusEl.dataset.state = state === 'connected' ? 'open' : state;
   statusEl.textContent = label;
@@ -174,8 +194,10 @@ async function connect() {
   } catch (error) {
     return showState({ state: 'closed', reason: `cannot connect: ${error.message}` });
   }
-  const next = createClient({ url: websocketUrl, token: tokenOption(), ...CLIENT_OPTIONS });
+  const next = createClient({ url: websocketUrl, token: tokenOption(), backoff: BACKOFF, isRefused });
   client = next;
+  // API Gateway's own frames ("Internal server error" when a route's function failed).
+  next.on('error', (error) => client === next && renderError(error.code, error.message));
   next.on('state', (event) => {
     if (client !== next) return;
     showState(event);

@@ -302,7 +302,7 @@ describe('demo chat page in a browser', () => {
 
     await page.waitForSelector('#status[data-state="closed"]:has-text("refused")');
     await page.locator('#reconnect').waitFor({ state: 'visible' });
-    // The library gave up after a few attempts (a browser cannot see the 401); Reconnect tries again.
+    // The page saw that the token is not a JWT (a browser cannot see the 401); Reconnect tries again.
     expect(await stateNotice(page, 'closed', 0)).toContain('handshake refused');
 
     await page.click('#reconnect');
@@ -348,6 +348,55 @@ describe('demo chat page in a browser', () => {
       .toBeGreaterThan(1);
     expect(await tab.locator('#status').getAttribute('data-state')).toBe('reconnecting');
   });
+
+  it('rides out a restart of the server that refuses every handshake for seconds, and says what may be missing', async () => {
+    // Arrange: a pasted token (no token fetch to fail: every failed attempt is a failed handshake, which a
+    // browser cannot tell from a refused one), on a dedicated server to restart on the same ports.
+    const first = await startTestServer();
+    const ports = { httpPort: Number(new URL(first.httpUrl!).port), wsPort: Number(new URL(first.wsUrl).port) };
+    const signed = await fetch(`${first.httpUrl}/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'olga', info: { name: 'Olga' } }),
+    });
+    const { token } = (await signed.json()) as { token: string };
+    const tab = await newTab(first.httpUrl!, async (page) => {
+      await page.route('**/dev/token', (route) => route.fulfill({ status: 404, body: '' }));
+    });
+    await tab.fill('#nickname', 'Olga');
+    await tab.click('#signin-submit');
+    await tab.fill('#token', token);
+    await tab.click('#token-connect');
+    await tab.waitForSelector('#status[data-state="open"]');
+    await join(tab, 'chat:lobby');
+    let second: DevServer | undefined;
+
+    try {
+      // Act: the server is gone for more failed attempts than the page used to allow (4).
+      await first.close();
+      await expect
+        .poll(() => tab.locator('#messages li[data-type="state"][data-state="reconnecting"]').count(), {
+          timeout: 15_000,
+        })
+        .toBeGreaterThan(5);
+      expect(await tab.locator('#status').textContent()).toContain('still trying');
+      second = await startTestServer(ports);
+
+      // Assert: back by itself, in its room; the new server's streams are new, so it says messages may be missing.
+      await tab.waitForSelector('#status[data-state="open"]', { timeout: 15_000 });
+      await room(tab, 'chat:lobby').and(tab.locator('[data-state="joined"]')).waitFor();
+      expect(await tab.locator('#messages li[data-type="recovery"]').textContent()).toContain('#lobby');
+      expect(await tab.locator('#messages li[data-type="state"][data-state="closed"]').count()).toBe(0);
+      await fetch(`${second.httpUrl}/channels/chat:lobby/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ data: { text: 'after the restart' } }),
+      });
+      expect(await received(tab, 'after the restart')).toMatchObject({ channel: 'chat:lobby', who: 'server' });
+    } finally {
+      await second?.close();
+    }
+  }, 45_000);
 
   it('a page that loses its connection shows the messages sent meanwhile once, in order, when it is back', async () => {
     // Arrange: Jack and Kate in chat:lobby.
