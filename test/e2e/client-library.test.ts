@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Client, type ClientOptions, createClient, type StateEvent } from '../../src/client/index.js';
 import type { DevServer } from '../../src/local/dev-server.js';
-import { callServerApi, mintToken, startChannelServer, startTestServer, unique } from '../helpers/dev-server.js';
+import {
+  callServerApi,
+  mintToken,
+  startChannelServer,
+  startTestServer,
+  TEST_JWT_SECRET,
+  unique,
+} from '../helpers/dev-server.js';
 import { connectClient, within } from '../helpers/ws-client.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -154,4 +161,58 @@ describe('the heartbeat against an idle timeout of 3 s (--idle-timeout 3)', () =
       await server.close();
     }
   }, 30_000);
+});
+
+describe('the duration limit at 3 s (--max-connection-duration 3)', () => {
+  it('clients handing over every 1.5 s keep a channel exactly once, in order, for 9 s, without a reconnect', async () => {
+    const limited = await startTestServer({
+      env: { ...process.env, JWT_SECRET: TEST_JWT_SECRET },
+      limits: { maxConnectionSeconds: 3 },
+    });
+    const opened: string[] = [];
+    /** ws, counting the connections each client opens. */
+    const counting = (name: string) =>
+      class extends WebSocket {
+        constructor(url: string) {
+          super(url);
+          opened.push(name);
+        }
+      };
+    try {
+      const channel = unique('chat:duration-');
+      const handover = { maxConnectionMs: 1500 };
+      const as = (name: string) => ({ ...handover, WebSocket: counting(name), token: () => mintToken({ sub: name }) });
+      const subscriber = await connectLibraryClient(limited, as('subscriber'));
+      const publisher = await connectLibraryClient(limited, as('publisher'));
+      const delivered: number[] = [];
+      let start: number | undefined;
+      subscriber.client.subscribe(channel, (message) => delivered.push(message.offset), {
+        onSubscribed: (position) => (start ??= position.offset),
+      });
+      await until(() => start !== undefined, 5000, 'subscribed');
+
+      // A publication every 50 ms, two in flight at a time, across the handovers of both clients.
+      const acks: number[] = [];
+      const stopAt = Date.now() + 9000;
+      while (Date.now() < stopAt) {
+        const pair = [publisher.client.publish(channel, { at: Date.now() }), publisher.client.publish(channel, 0)];
+        for (const ack of await Promise.all(pair)) acks.push(ack.offset);
+        await sleep(50);
+      }
+      await until(() => delivered.length >= acks.length, 10_000, 'every acked publication delivered');
+      await sleep(500); // a repeat would arrive now
+
+      const expected = range(start! + 1, start! + acks.length);
+      expect([...acks].sort((a, b) => a - b)).toEqual(expected);
+      expect(delivered).toEqual(expected);
+      // Each handed over at least 5 times, and never fell back to reconnecting.
+      expect(opened.filter((name) => name === 'subscriber').length).toBeGreaterThanOrEqual(6);
+      expect(opened.filter((name) => name === 'publisher').length).toBeGreaterThanOrEqual(6);
+      for (const { states } of [subscriber, publisher]) expect(states.map((s) => s.state)).toEqual(['connected']);
+      subscriber.client.close();
+      publisher.client.close();
+    } finally {
+      await limited.close();
+    }
+  }, 40_000);
 });
