@@ -102,6 +102,9 @@ function subjectOf(token) {
   return typeof sub === 'string' ? sub : undefined;
 }
 
+/** How far this computer's clock may run ahead of the server's before an unexpired token looks expired. */
+const CLOCK_SKEW_MS = 60_000;
+
 /**
  * The library's `isRefused`: a browser cannot tell a refused handshake from an outage, so the page gives up
  * only on a token it can see is bad (not a JWT, or expired). Anything else is retried until it works.
@@ -109,7 +112,7 @@ function subjectOf(token) {
 function isRefused({ token }) {
   if (token === undefined || token === '') return false;
   const claims = claimsOf(token);
-  return claims === undefined || (typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now());
+  return claims === undefined || (typeof claims.exp === 'number' && claims.exp * 1000 + CLOCK_SKEW_MS <= Date.now());
 }
 
 function showSigninError(message) {

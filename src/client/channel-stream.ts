@@ -6,10 +6,12 @@ export interface ChannelStream {
   /** Where a resubscribe resumes: the last offset delivered with every earlier one; undefined before the first `subscribed`. */
   since(): Position | undefined;
   /**
-   * The `subscribed` reply; `recovered` is its field (absent on a first subscribe). `seamless`: a
-   * handover's, while the old connection stayed live, so a successful recovery is not news to tell.
+   * The `subscribed` reply; `recovered` is its field (absent on a subscribe without `since`). `seamless`:
+   * a handover's, while the old connection stays live: what it has not delivered yet is still on its way.
    */
   subscribed(position: Position, recovered: boolean | undefined, seamless?: boolean): void;
+  /** Delivered everything up to `position` (of this stream's epoch): a handover may close the old connection. */
+  reached(position: Position): boolean;
   receive(message: Message): void;
   stop(): void;
 }
@@ -26,6 +28,8 @@ export interface ChannelStreamOptions {
 export function createChannelStream(options: ChannelStreamOptions): ChannelStream {
   let epoch: string | undefined;
   let last = 0;
+  // The highest offset known to exist (a later connection's position): up to it, a missing one is a gap.
+  let known = 0;
   // Held back: arrived ahead of a missing offset, or before the first `subscribed` told where the stream starts.
   let held = new Map<number, Message>();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -39,7 +43,7 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
       held.delete(++last);
       if (!stopped) safely(options.deliver, next);
     }
-    if (held.size === 0) {
+    if (held.size === 0 && known <= last) {
       clearTimeout(timer);
       timer = undefined;
     } else if (!timer && !filling && !stopped) {
@@ -57,10 +61,10 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
       // not fillable now (no history capability, timeout): the gap is reported below
     }
     filling = false;
-    const waiting = Math.min(...held.keys());
-    if (held.size > 0 && waiting > last + 1) {
-      safely(() => options.onGap(last + 1, waiting - 1), undefined);
-      last = waiting - 1;
+    const missingTo = held.size > 0 ? Math.min(...held.keys()) - 1 : known;
+    if (missingTo > last) {
+      safely(() => options.onGap(last + 1, missingTo), undefined);
+      last = missingTo;
     }
     drain();
   };
@@ -69,7 +73,7 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
   const restart = (position: Position) => {
     if (epoch !== undefined && epoch !== position.epoch) retired.add(epoch);
     epoch = position.epoch;
-    last = position.offset;
+    last = known = position.offset;
     held = new Map([...held].filter(([offset, message]) => message.epoch === epoch && offset > last));
   };
 
@@ -88,19 +92,24 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
     subscribed(position, recovered, seamless = false) {
       if (epoch === undefined) {
         restart(position);
-      } else if (recovered === undefined) {
-        // A subscribe sent without `since` (a second connection during a handover): its position says
-        // nothing of what this stream missed; only a new epoch does.
-        if (position.epoch !== epoch) {
-          safely(options.onRecovered, false);
-          restart(position);
-        }
+      } else if (position.epoch !== epoch) {
+        // The channel's stream was recreated meanwhile: what came in between is lost.
+        safely(options.onRecovered, false);
+        restart(position);
+      } else if (recovered === true) {
+        // Replayed after this reply, then live: nothing to wait for. A handover's is not news.
+        if (!seamless) safely(options.onRecovered, true);
+      } else if (recovered === undefined || seamless) {
+        // No replay (a subscribe without `since`, or one the server could not recover, such as without the
+        // history capability), but another connection is live: it delivers up to `position`, or history fills in.
+        known = Math.max(known, position.offset);
       } else {
-        if (recovered !== true || !seamless) safely(options.onRecovered, recovered === true);
-        if (recovered !== true) restart(position);
+        safely(options.onRecovered, false);
+        restart(position);
       }
       drain();
     },
+    reached: (position) => epoch !== position.epoch || last >= position.offset,
     receive(message) {
       accept(message);
       if (epoch !== undefined) drain();

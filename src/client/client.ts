@@ -32,6 +32,17 @@ interface ChannelEntry {
 
 const randomKey = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** A handover in progress: the new connection, and what resubscribing on it has given so far. */
+interface Handover {
+  connection: Connection;
+  /** One per channel, true once answered; channels subscribed while it runs are added. */
+  subscribes: Promise<boolean>[];
+  /** Each channel's position on the new connection: the old one stays until its streams have reached them. */
+  targets: { channel: string; entry: ChannelEntry; position: Position }[];
+}
+
 /** Connects at once and stays connected until close(); see ClientOptions for the knobs. */
 export function createClient(options: ClientOptions): Client {
   const WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: new (url: string) => unknown }).WebSocket;
@@ -41,15 +52,16 @@ export function createClient(options: ClientOptions): Client {
   const capMs = options.backoff?.capMs ?? 30_000;
   const maxConnectionMs = options.maxConnectionMs ?? (2 * 60 - 5) * 60_000;
   const requestTimeoutMs = options.publishTimeoutMs ?? 10_000;
+  const gapWindowMs = options.gapWindowMs ?? 1000;
 
   const events = createEmitter<ClientEvents>();
   const channels = new Map<string, ChannelEntry>();
   let state: ConnectionState = 'connecting';
   let current: Connection | undefined;
-  /** The connection a handover is preparing: subscriptions made meanwhile go to it too. */
-  let incoming: Connection | undefined;
-  /** Subscribes sent to `incoming` after its handover began: it is adopted only if they were answered too. */
-  const lateSubscribes: Promise<boolean>[] = [];
+  /** Subscriptions made while a handover prepares its connection go to that one too. */
+  let incoming: Handover | undefined;
+  /** The connection a handover replaced, until it has delivered what it still had on its way. */
+  let outgoing: { connection: Connection; reached(): boolean; timer: ReturnType<typeof setTimeout> } | undefined;
   let handoverTimer: ReturnType<typeof setTimeout> | undefined;
   let stopCurrent = () => {};
   let attempt = 0;
@@ -79,6 +91,7 @@ export function createClient(options: ClientOptions): Client {
     if (frame.type === 'message') {
       if (entry) entry.stream.receive(frame as Message);
       else events.emit('message', frame as Message);
+      if (outgoing?.reached()) retireOutgoing();
     } else if (frame.type === 'join' || frame.type === 'leave') {
       events.emit(frame.type, frame as MemberEvent);
       for (const subscriber of entry?.subscribers ?? []) {
@@ -103,32 +116,38 @@ export function createClient(options: ClientOptions): Client {
 
   /**
    * Subscribes `entry` on `connection`. False when the connection gave no answer (it dropped, or timed
-   * out): the channel is not live there. A refusal is an answer: it goes to onError.
+   * out) while the channel is still wanted: it is not live there. A refusal is an answer: it goes to onError.
    */
-  const subscribeOn = async (connection: Connection, channel: string, entry: ChannelEntry, handover = false) => {
+  const subscribeOn = async (connection: Connection, channel: string, entry: ChannelEntry, handover?: Handover) => {
     const since = entry.stream.since();
     try {
       const frame = { action: 'subscribe', channel, ...(since && { since }) };
       const [reply] = await connection.request(frame, requestTimeoutMs);
       if (channels.get(channel) !== entry) return true;
-      entry.stream.subscribed(reply!.position, reply!.recovered, handover);
+      entry.stream.subscribed(reply!.position, reply!.recovered, handover !== undefined);
+      handover?.targets.push({ channel, entry, position: reply!.position });
       for (const s of entry.subscribers) safely(s.onSubscribed, reply!.position);
       return true;
     } catch (error) {
+      if (channels.get(channel) !== entry) return true;
       const code = codeOf(error);
       if (code === 'disconnected' || code === 'timeout') return false;
-      if (channels.get(channel) === entry) for (const s of entry.subscribers) safely(s.onError, error as Error);
+      for (const s of entry.subscribers) safely(s.onError, error as Error);
       return true;
     }
   };
-  const subscribeAll = async (connection: Connection, handover = false) => {
-    const each = [...channels].map(([channel, entry]) => subscribeOn(connection, channel, entry, handover));
-    return (await Promise.all(each)).every(Boolean);
-  };
 
-  /** On the connection in use, a subscribe nobody answers means it is broken: replace it, and resubscribe. */
-  const subscribeLive = async (connection: Connection, subscribing: Promise<boolean>) => {
-    if ((await subscribing) || connection !== current) return;
+  /**
+   * On the connection in use, a subscribe nobody answers means it is broken: replace it, and resubscribe.
+   * The backoff starts over only once a connection has answered its subscribes.
+   */
+  const subscribeLive = async (connection: Connection, subscribing: Promise<boolean>[]) => {
+    const answered = (await Promise.all(subscribing)).every(Boolean);
+    if (connection !== current) return;
+    if (answered) {
+      attempt = 0;
+      return;
+    }
     connection.close(4000, 'subscribe timeout');
     lost(connection, 'no reply to subscribe');
   };
@@ -144,7 +163,9 @@ export function createClient(options: ClientOptions): Client {
         lost(connection, 'heartbeat timeout');
       },
     });
-    handoverTimer = setTimeout(() => handover(connection), maxConnectionMs);
+    // API Gateway counts the duration from the handshake, not from when resubscribing was done.
+    const age = Date.now() - connection.openedAt;
+    handoverTimer = setTimeout(() => handover(connection), Math.max(0, maxConnectionMs - age));
     stopCurrent = () => {
       stopHeartbeat();
       clearTimeout(handoverTimer);
@@ -154,7 +175,7 @@ export function createClient(options: ClientOptions): Client {
 
   /** A failure before open that the runtime does not explain: in a browser, a 401/403 looks like this. */
   const refusedInBrowser = async (error: unknown, token: string | undefined) => {
-    const explained = (error as { explained?: boolean }).explained;
+    const explained = (error as { explained?: boolean } | undefined)?.explained;
     const offline = (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false;
     if (codeOf(error) !== 'connect_failed' || explained || offline || !options.isRefused) return false;
     try {
@@ -173,21 +194,21 @@ export function createClient(options: ClientOptions): Client {
       connection = await open(token);
     } catch (error) {
       if (closed) return;
-      const message = (error as Error).message;
-      if (codeOf(error) === 'refused' || (await refusedInBrowser(error, token))) {
-        return closed ? undefined : shutdown(`handshake refused: ${message}`);
-      }
-      if (!closed) reconnectLater(`connect failed: ${message}`);
-      return;
+      const refused = codeOf(error) === 'refused' || (await refusedInBrowser(error, token));
+      if (closed) return;
+      if (refused) return shutdown(`handshake refused: ${messageOf(error)}`);
+      return reconnectLater(`connect failed: ${messageOf(error)}`);
     }
     if (closed) return connection.close();
     // It may have closed before this continuation ran: its onLost found it not yet current.
     if (!connection.isOpen) return reconnectLater('closed as it opened');
-    attempt = 0;
     handshakeFailures = 0;
     adopt(connection);
     setState('connected');
-    void subscribeLive(connection, subscribeAll(connection));
+    void subscribeLive(
+      connection,
+      [...channels].map(([channel, entry]) => subscribeOn(connection, channel, entry)),
+    );
   };
 
   const reconnectLater = (reason: string) => {
@@ -218,25 +239,61 @@ export function createClient(options: ClientOptions): Client {
     }
     // Closed, or the old one was lost meanwhile (the reconnect it started resubscribes everything).
     if (closed || current !== old) return next.close();
-    incoming = next;
-    let live = await subscribeAll(next, true);
-    while (lateSubscribes.length > 0) live = (await Promise.all(lateSubscribes.splice(0))).every(Boolean) && live;
-    if (incoming === next) incoming = undefined;
-    if (closed || current !== old) return next.close();
+    const preparing: Handover = { connection: next, subscribes: [], targets: [] };
+    incoming = preparing;
+    for (const [channel, entry] of channels) preparing.subscribes.push(subscribeOn(next, channel, entry, preparing));
+    let live = true;
+    // The list grows while this waits (channels subscribed meanwhile): wait for those too.
+    for (let i = 0; i < preparing.subscribes.length; i++) live = (await preparing.subscribes[i]!) && live;
+    if (incoming === preparing) incoming = undefined;
+    if (closed) return next.close();
     if (!live || !next.isOpen) {
       next.close(1000, 'handover failed');
       return tryAgain();
     }
-    stopCurrent();
-    adopt(next);
-    old.close(1000, 'handover');
+    if (current === old) {
+      stopCurrent();
+      adopt(next);
+      return retireLater(old, preparing.targets);
+    }
+    // The old one was lost meanwhile: this one is ready, unless the reconnect is already opening another.
+    if (current === undefined && retryTimer !== undefined) {
+      clearTimeout(retryTimer);
+      retryTimer = undefined;
+      adopt(next);
+      attempt = 0;
+      return setState('connected');
+    }
+    next.close();
+  };
+
+  /**
+   * Publications placed before the new connection's subscribe went only to the old one, and may still be on
+   * their way there: it stays open until every stream has reached the new connection's position, at most for
+   * the gap window (after which a missing offset is a gap, filled from history).
+   */
+  const retireLater = (old: Connection, targets: Handover['targets']) => {
+    if (outgoing) retireOutgoing();
+    const reached = () =>
+      targets.every(
+        ({ channel, entry, position }) => channels.get(channel) !== entry || entry.stream.reached(position),
+      );
+    outgoing = { connection: old, reached, timer: setTimeout(() => retireOutgoing(), gapWindowMs) };
+    if (reached()) retireOutgoing();
+  };
+  const retireOutgoing = () => {
+    if (!outgoing) return;
+    clearTimeout(outgoing.timer);
+    outgoing.connection.close(1000, 'handover');
+    outgoing = undefined;
   };
 
   const shutdown = (reason: string) => {
     closed = true;
     clearTimeout(retryTimer);
     stopCurrent();
-    for (const connection of [current, incoming]) connection?.close(1000, reason);
+    retireOutgoing();
+    for (const connection of [current, incoming?.connection]) connection?.close(1000, reason);
     current = incoming = undefined;
     for (const entry of channels.values()) entry.stream.stop();
     queue.rejectAll(new ClientError('closed', reason));
@@ -263,7 +320,7 @@ export function createClient(options: ClientOptions): Client {
         entry = {
           subscribers,
           stream: createChannelStream({
-            gapWindowMs: options.gapWindowMs ?? 1000,
+            gapWindowMs,
             deliver: (message) => each((s) => safely(s.onMessage, message)),
             onGap: (from, to) => each((s) => safely(() => s.onGap?.(from, to), undefined)),
             onRecovered: (recovered) => each((s) => safely(s.onRecovered, recovered)),
@@ -271,9 +328,9 @@ export function createClient(options: ClientOptions): Client {
           }),
         };
         channels.set(channel, entry);
-        if (current) void subscribeLive(current, subscribeOn(current, channel, entry));
+        if (current) void subscribeLive(current, [subscribeOn(current, channel, entry)]);
         // A handover's connection that misses it is not adopted: the handover is tried again.
-        if (incoming) lateSubscribes.push(subscribeOn(incoming, channel, entry, true));
+        if (incoming) incoming.subscribes.push(subscribeOn(incoming.connection, channel, entry, incoming));
       }
       const subscriber: Subscriber = { ...subscribeOptions, onMessage };
       const joined = entry;
@@ -285,7 +342,7 @@ export function createClient(options: ClientOptions): Client {
           if (joined.subscribers.size > 0 || channels.get(channel) !== joined) return;
           channels.delete(channel);
           joined.stream.stop();
-          for (const connection of [current, incoming]) {
+          for (const connection of [current, incoming?.connection]) {
             connection?.request({ action: 'unsubscribe', channel }).catch(() => {});
           }
         },
@@ -295,15 +352,16 @@ export function createClient(options: ClientOptions): Client {
       const frame = { action: 'publish', channel, data, idempotencyKey };
       // The id the connection adds is a few digits: 16 bytes is a safe allowance.
       const bytes = new TextEncoder().encode(JSON.stringify(frame)).length + 16;
-      if (bytes > MAX_FRAME_BYTES) {
-        throw new ClientError('message_too_large', `the publish frame is ${bytes} bytes; at most ${MAX_FRAME_BYTES}`);
-      }
       try {
+        if (bytes > MAX_FRAME_BYTES) {
+          throw new ClientError('message_too_large', `the publish frame is ${bytes} bytes; at most ${MAX_FRAME_BYTES}`);
+        }
         const [ack] = await request(frame, true);
         return ack as Ack;
       } catch (error) {
-        if (error instanceof ClientError) error.idempotencyKey = idempotencyKey;
-        throw error;
+        // Its own copy: one error (close(), say) may reject many publishes, each with its own key.
+        if (!(error instanceof ClientError)) throw error;
+        throw Object.assign(new ClientError(error.code, error.message), { idempotencyKey });
       }
     },
     async presence(channel) {

@@ -6,6 +6,8 @@ export interface Connection {
   /** Resolves on open; rejects with ClientError `refused` (a 401/403 the runtime reported) or `connect_failed`. */
   readonly opened: Promise<void>;
   readonly isOpen: boolean;
+  /** When it opened (Date.now()); NaN before. */
+  readonly openedAt: number;
   send(frame: Frame): void;
   /**
    * Every reply frame with the request's id, up to the one without `more: true`; an error frame rejects,
@@ -41,6 +43,7 @@ export function openConnection(
   let ids = 0;
   let state: 'opening' | 'open' | 'gone' = 'opening';
   let errorMessage: string | undefined;
+  let openedAt = Number.NaN;
   let resolveOpened!: () => void;
   let rejectOpened!: (error: Error) => void;
   const opened = new Promise<void>((resolve, reject) => {
@@ -62,6 +65,7 @@ export function openConnection(
 
   socket.onopen = () => {
     state = 'open';
+    openedAt = Date.now();
     resolveOpened();
   };
   socket.onerror = (event) => {
@@ -107,6 +111,9 @@ export function openConnection(
     opened,
     get isOpen() {
       return state === 'open';
+    },
+    get openedAt() {
+      return openedAt;
     },
     send,
     request(frame, timeoutMs) {

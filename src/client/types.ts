@@ -91,7 +91,11 @@ export interface ClientOptions {
   publishTimeoutMs?: number;
   /** How long a gap in a channel's offsets is held before history fills it (default 1 s). */
   gapWindowMs?: number;
-  /** Replace the connection before API Gateway cuts it (default 2 h − 5 min). */
+  /**
+   * Replace the connection this long after its handshake, before API Gateway cuts it (default 2 h − 5 min):
+   * a new one is opened and resubscribed first, and the old one stays until it has delivered what it still
+   * had on its way (at most `gapWindowMs`).
+   */
   maxConnectionMs?: number;
   /** Publishes waiting for a connection beyond this are refused with `queue_full` (default 100). */
   maxQueuedPublishes?: number;

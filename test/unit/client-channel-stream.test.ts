@@ -167,3 +167,34 @@ describe('recovery', () => {
     expect(stream.since()).toEqual({ offset: 1, epoch: 'e2' });
   });
 });
+
+describe('a second connection’s position (a handover)', () => {
+  it('not recovered, while the old connection is live: keeps its place and waits for what the old one still brings', () => {
+    const { stream, delivered, recovered, receive } = streamUnderTest();
+    stream.subscribed({ offset: 4, epoch: 'e1' }, undefined);
+    receive(5);
+
+    stream.subscribed({ offset: 7, epoch: 'e1' }, false, true);
+    expect(stream.reached({ offset: 7, epoch: 'e1' })).toBe(false);
+    receive(6, 7);
+
+    expect(delivered).toEqual([5, 6, 7]);
+    expect(stream.reached({ offset: 7, epoch: 'e1' })).toBe(true);
+    expect(recovered).toEqual([]);
+  });
+
+  it('what the old connection never brings is a gap: filled from history after the window, else told', async () => {
+    const { stream, delivered, fills, gaps } = streamUnderTest(async () => {
+      throw new Error('forbidden');
+    });
+    stream.subscribed({ offset: 4, epoch: 'e1' }, undefined);
+    stream.subscribed({ offset: 7, epoch: 'e1' }, undefined);
+
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(fills).toEqual([{ offset: 4, epoch: 'e1' }]);
+    expect(gaps).toEqual([[5, 7]]);
+    expect(stream.since()).toEqual({ offset: 7, epoch: 'e1' });
+    expect(delivered).toEqual([]);
+  });
+});

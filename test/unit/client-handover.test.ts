@@ -173,6 +173,8 @@ describe('a handover that does not complete', () => {
 
   it('close() while the new connection opens: it is closed once open, and nothing is adopted', async () => {
     const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
+    client.subscribe('chat:a', () => {});
+    old.subscribed('chat:a', 0);
     await vi.advanceTimersByTimeAsync(60_000);
     const next = FakeWebSocket.last;
 
@@ -205,5 +207,102 @@ describe('recovery notices on a handover', () => {
     await settle();
 
     expect(recovered).toEqual([false]);
+  });
+});
+
+describe('the old connection after a handover', () => {
+  /** Handed over on chat:a: the old socket delivered up to 1, the new one answered `reply`. */
+  async function handedOver(reply: { offset: number; recovered?: boolean }, options = {}) {
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000, ...options });
+    const delivered: number[] = [];
+    const recovered: boolean[] = [];
+    const gaps: [number, number][] = [];
+    client.subscribe('chat:a', (m) => delivered.push(m.offset), {
+      onRecovered: (r) => recovered.push(r),
+      onGap: (from, to) => gaps.push([from, to]),
+    });
+    old.subscribed('chat:a', 0);
+    old.receive(messageAt('chat:a', 1));
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle();
+    next.subscribed('chat:a', reply.offset, 'e1', reply.recovered);
+    await settle();
+    return { client, old, next, delivered, recovered, gaps };
+  }
+
+  it('not recovered (no history capability): stays open until it has delivered up to the new position; nothing is lost or told', async () => {
+    const { old, next, delivered, recovered } = await handedOver({ offset: 3, recovered: false });
+    expect(old.closedWith).toBeUndefined();
+
+    old.receive(messageAt('chat:a', 2));
+    next.receive(messageAt('chat:a', 4)); // live on the new one meanwhile
+    expect(old.closedWith).toBeUndefined();
+    old.receive(messageAt('chat:a', 3));
+
+    expect(old.closedWith).toEqual({ code: 1000, reason: 'handover' });
+    expect(delivered).toEqual([1, 2, 3, 4]);
+    expect(recovered).toEqual([]);
+  });
+
+  it('is closed after the gap window even if it never delivers; the missing offsets are filled from history', async () => {
+    const { old, next, delivered } = await handedOver({ offset: 3, recovered: false }, { gapWindowMs: 1000 });
+
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(old.closedWith).toEqual({ code: 1000, reason: 'handover' });
+    const request = next.lastSent('history');
+    expect(request).toMatchObject({ channel: 'chat:a', since: { offset: 1, epoch: 'e1' } });
+    next.receive({
+      type: 'history',
+      id: request.id,
+      channel: 'chat:a',
+      position: { offset: 3, epoch: 'e1' },
+      publications: [messageAt('chat:a', 2), messageAt('chat:a', 3)],
+    });
+    await settle();
+    expect(delivered).toEqual([1, 2, 3]);
+  });
+
+  it('the duration counts from the handshake: the next handover is due maxConnectionMs after the new connection opened', async () => {
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
+    client.subscribe('chat:a', () => {});
+    old.subscribed('chat:a', 0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+    next.open();
+    await vi.advanceTimersByTimeAsync(5000); // a slow resubscribe
+    next.subscribed('chat:a', 0, 'e1', true);
+    await settle();
+    expect(old.closedWith).toEqual({ code: 1000, reason: 'handover' });
+
+    await vi.advanceTimersByTimeAsync(55_000 - 1);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(FakeWebSocket.instances).toHaveLength(3);
+  });
+});
+
+describe('the old connection lost during a handover', () => {
+  it('a new connection that has resubscribed everything is adopted instead of opening another', async () => {
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000, backoff: { baseMs: 1000 } });
+    const states: string[] = [];
+    client.on('state', ({ state }) => states.push(state));
+    client.subscribe('chat:a', () => {});
+    old.subscribed('chat:a', 0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle();
+
+    old.drop(1001, 'Going away');
+    next.subscribed('chat:a', 0, 'e1', true);
+    await vi.advanceTimersByTimeAsync(10_000);
+
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    expect(states).toEqual(['reconnecting', 'connected']);
+    void client.publish('chat:a', 1).catch(() => {});
+    expect(next.sentOf('publish')).toHaveLength(1);
   });
 });

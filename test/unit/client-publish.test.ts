@@ -168,6 +168,20 @@ describe('the publish queue while not connected', () => {
     client.close();
   });
 
+  it('close() rejects each waiting publish with its own idempotencyKey', async () => {
+    const client = createClient({ url: 'wss://relay.test', WebSocket: FakeWebSocket });
+    const first = outcome(client.publish('chat:a', 1, { idempotencyKey: 'k1' }));
+    const second = outcome(client.publish('chat:a', 2, { idempotencyKey: 'k2' }));
+    const tooBig = outcome(client.publish('chat:a', 'x'.repeat(MAX_FRAME_BYTES), { idempotencyKey: 'k3' }));
+
+    client.close();
+    await settle();
+
+    expect(first.error).toMatchObject({ code: 'closed', idempotencyKey: 'k1' });
+    expect(second.error).toMatchObject({ code: 'closed', idempotencyKey: 'k2' });
+    expect(tooBig.error).toMatchObject({ code: 'message_too_large', idempotencyKey: 'k3' });
+  });
+
   it('close() rejects what still waits, with code closed', async () => {
     const client = createClient({ url: 'wss://relay.test', WebSocket: FakeWebSocket });
     const result = outcome(client.publish('chat:a', 1));

@@ -345,3 +345,44 @@ describe('a subscribe nobody answers', () => {
     expect(FakeWebSocket.last.lastSent('subscribe').channel).toBe('chat:a');
   });
 });
+
+describe('a subscribe nobody answers, again and again', () => {
+  it('the backoff does not start over on each open while subscribes go unanswered', async () => {
+    const { client, socket } = await connectedClient({ publishTimeoutMs: 1000, random: () => 0.5 });
+    client.subscribe('chat:a', () => {});
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(socket.closedWith?.reason).toBe('subscribe timeout');
+    const opened = () => FakeWebSocket.instances.length;
+
+    // attempt 0: 250 ms; then it opens and times out again; attempt 1: 500 ms
+    await vi.advanceTimersByTimeAsync(250);
+    expect(opened()).toBe(2);
+    FakeWebSocket.last.open();
+    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(opened()).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(opened()).toBe(3);
+
+    // Answered this time: the next loss starts from the base again.
+    FakeWebSocket.last.open();
+    await settle();
+    FakeWebSocket.last.subscribed('chat:a', 0);
+    await settle();
+    FakeWebSocket.last.drop();
+    await vi.advanceTimersByTimeAsync(250);
+    expect(opened()).toBe(4);
+    client.close();
+  });
+
+  it('an unsubscribed channel whose subscribe times out does not replace the connection', async () => {
+    const { client, socket } = await connectedClient({ publishTimeoutMs: 1000 });
+    const sub = client.subscribe('chat:a', () => {});
+    sub.unsubscribe();
+
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(socket.closedWith).toBeUndefined();
+    expect(client.state).toBe('connected');
+  });
+});
