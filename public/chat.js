@@ -165,7 +165,8 @@ let failedAttempts = 0;
 
 /** The library's states, as the page shows them (data-state "open" for connected). */
 function showState({ state, reason }) {
-  failedAttempts = state === 'connecting' || state === 'reconnecting' ? failedAttempts + (reason ? 1 : 0) : 0;
+  const failed = reason?.startsWith('connect failed') ? 1 : 0;
+  failedAttempts = state === 'connecting' || state === 'reconnecting' ? failedAttempts + failed : 0;
   const slow =
     failedAttempts >= SLOW_ATTEMPTS ? '; still trying: the server is down or does not accept this sign-in' : '';
   let label;

@@ -35,10 +35,16 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
   let timer: ReturnType<typeof setTimeout> | undefined;
   let filling = false;
   let stopped = false;
+  // Counts restarts: a fill that was asked before one says nothing about the stream after it.
+  let generation = 0;
   // Streams this one moved on from: a late message of one (a stale connection, a slow fill) must not move it back.
   const retired = new Set<string>();
 
+  /** Where the first hole ends: the offset before the first held message, or the known bound. */
+  const missingTo = () => (held.size > 0 ? Math.min(...held.keys()) - 1 : known);
+
   const drain = () => {
+    const before = last;
     for (let next = held.get(last + 1); next; next = held.get(last + 1)) {
       held.delete(++last);
       if (!stopped) safely(options.deliver, next);
@@ -46,7 +52,9 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
     if (held.size === 0 && known <= last) {
       clearTimeout(timer);
       timer = undefined;
-    } else if (!timer && !filling && !stopped) {
+    } else if (!filling && !stopped && (!timer || last > before)) {
+      // Every first hole gets the whole window: a later one must not inherit an earlier one's timer.
+      clearTimeout(timer);
       timer = setTimeout(fillGap, options.gapWindowMs);
     }
   };
@@ -54,6 +62,9 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
   const fillGap = async () => {
     timer = undefined;
     if (epoch === undefined) return;
+    // Only what was already missing when the window ran out may be reported after this fill.
+    const due = missingTo();
+    const asked = generation;
     filling = true;
     try {
       for (const message of await options.fill({ offset: last, epoch })) accept(message);
@@ -61,19 +72,29 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
       // not fillable now (no history capability, timeout): the gap is reported below
     }
     filling = false;
-    const missingTo = held.size > 0 ? Math.min(...held.keys()) - 1 : known;
-    if (missingTo > last) {
-      safely(() => options.onGap(last + 1, missingTo), undefined);
-      last = missingTo;
+    if (stopped) return;
+    const unfilled = Math.min(due, missingTo());
+    if (asked === generation && unfilled > last) {
+      safely(() => options.onGap(last + 1, unfilled), undefined);
+      last = unfilled;
     }
     drain();
   };
 
   /** Starts over at `position` of a (possibly new) stream, keeping what was held of it beyond. */
   const restart = (position: Position) => {
-    if (epoch !== undefined && epoch !== position.epoch) retired.add(epoch);
-    epoch = position.epoch;
-    last = known = position.offset;
+    generation++;
+    clearTimeout(timer);
+    timer = undefined;
+    if (epoch === position.epoch) {
+      // The same stream: never back (a live message may have come before the reply that said where it stood).
+      last = Math.max(last, position.offset);
+      known = Math.max(known, position.offset);
+    } else {
+      if (epoch !== undefined) retired.add(epoch);
+      epoch = position.epoch;
+      last = known = position.offset;
+    }
     held = new Map([...held].filter(([offset, message]) => message.epoch === epoch && offset > last));
   };
 
@@ -81,7 +102,7 @@ export function createChannelStream(options: ChannelStreamOptions): ChannelStrea
     if (retired.has(message.epoch)) return;
     if (epoch !== undefined && message.epoch !== epoch) {
       // The channel's stream was recreated: old offsets mean nothing, and what came in between is lost.
-      safely(options.onRecovered, false);
+      if (!stopped) safely(options.onRecovered, false);
       restart({ epoch: message.epoch, offset: 0 });
     }
     if (message.offset > last && !held.has(message.offset)) held.set(message.offset, message);

@@ -53,6 +53,7 @@ export function createClient(options: ClientOptions): Client {
   const maxConnectionMs = options.maxConnectionMs ?? (2 * 60 - 5) * 60_000;
   const requestTimeoutMs = options.publishTimeoutMs ?? 10_000;
   const gapWindowMs = options.gapWindowMs ?? 1000;
+  const pongTimeoutMs = options.pongTimeoutMs ?? 10_000;
 
   const events = createEmitter<ClientEvents>();
   const channels = new Map<string, ChannelEntry>();
@@ -132,24 +133,38 @@ export function createClient(options: ClientOptions): Client {
       if (channels.get(channel) !== entry) return true;
       const code = codeOf(error);
       if (code === 'disconnected' || code === 'timeout') return false;
+      // Refused: the subscription ends (resubscribing would only be refused again on every reconnect).
+      channels.delete(channel);
+      entry.stream.stop();
       for (const s of entry.subscribers) safely(s.onError, error as Error);
       return true;
     }
   };
 
   /**
-   * On the connection in use, a subscribe nobody answers means it is broken: replace it, and resubscribe.
-   * The backoff starts over only once a connection has answered its subscribes.
+   * Subscribes on the connection in use. A subscribe nobody answers means the connection is dead, or API
+   * Gateway answered without an id (throttled, a failing route): a ping tells which. Dead: replace it.
+   * Alive: try those channels again after backoff. The reconnect backoff starts over once all are answered.
    */
-  const subscribeLive = async (connection: Connection, subscribing: Promise<boolean>[]) => {
-    const answered = (await Promise.all(subscribing)).every(Boolean);
+  const subscribeLive = async (connection: Connection, wanted: [string, ChannelEntry][], retry = 0) => {
     if (connection !== current) return;
-    if (answered) {
+    const answers = await Promise.all(wanted.map(([channel, entry]) => subscribeOn(connection, channel, entry)));
+    const unanswered = wanted.filter((_, i) => !answers[i]);
+    if (connection !== current) return;
+    if (unanswered.length === 0) {
       attempt = 0;
       return;
     }
-    connection.close(4000, 'subscribe timeout');
-    lost(connection, 'no reply to subscribe');
+    const alive = await connection.request({ action: 'ping' }, pongTimeoutMs).then(
+      () => true,
+      () => false,
+    );
+    if (connection !== current) return;
+    if (!alive) {
+      connection.close(4000, 'subscribe timeout');
+      return lost(connection, 'no reply to subscribe');
+    }
+    setTimeout(() => subscribeLive(connection, unanswered, retry + 1), backoffDelay(retry, baseMs, capMs, random));
   };
 
   /** Makes `connection` the one used: heartbeat, the handover timer, queued requests. */
@@ -157,7 +172,7 @@ export function createClient(options: ClientOptions): Client {
     current = connection;
     const stopHeartbeat = startHeartbeat(connection, {
       intervalMs: options.heartbeatIntervalMs ?? 5 * 60_000,
-      timeoutMs: options.pongTimeoutMs ?? 10_000,
+      timeoutMs: pongTimeoutMs,
       onDead: () => {
         connection.close(4000, 'heartbeat timeout');
         lost(connection, 'heartbeat timeout');
@@ -193,22 +208,21 @@ export function createClient(options: ClientOptions): Client {
       token = await freshToken();
       connection = await open(token);
     } catch (error) {
-      if (closed) return;
+      // Closed, or a handover's connection was adopted meanwhile: this attempt no longer matters.
+      if (closed || current) return;
       const refused = codeOf(error) === 'refused' || (await refusedInBrowser(error, token));
-      if (closed) return;
+      if (closed || current) return;
       if (refused) return shutdown(`handshake refused: ${messageOf(error)}`);
       return reconnectLater(`connect failed: ${messageOf(error)}`);
     }
-    if (closed) return connection.close();
+    // Closed, or a handover's connection was adopted meanwhile (the old one was lost as it was resubscribed).
+    if (closed || current) return connection.close();
     // It may have closed before this continuation ran: its onLost found it not yet current.
     if (!connection.isOpen) return reconnectLater('closed as it opened');
     handshakeFailures = 0;
     adopt(connection);
     setState('connected');
-    void subscribeLive(
-      connection,
-      [...channels].map(([channel, entry]) => subscribeOn(connection, channel, entry)),
-    );
+    void subscribeLive(connection, [...channels]);
   };
 
   const reconnectLater = (reason: string) => {
@@ -256,8 +270,8 @@ export function createClient(options: ClientOptions): Client {
       adopt(next);
       return retireLater(old, preparing.targets);
     }
-    // The old one was lost meanwhile: this one is ready, unless the reconnect is already opening another.
-    if (current === undefined && retryTimer !== undefined) {
+    // The old one was lost meanwhile: this one is ready (a reconnect opening another closes that one).
+    if (current === undefined) {
       clearTimeout(retryTimer);
       retryTimer = undefined;
       adopt(next);
@@ -328,7 +342,7 @@ export function createClient(options: ClientOptions): Client {
           }),
         };
         channels.set(channel, entry);
-        if (current) void subscribeLive(current, [subscribeOn(current, channel, entry)]);
+        if (current) void subscribeLive(current, [[channel, entry]]);
         // A handover's connection that misses it is not adopted: the handover is tried again.
         if (incoming) incoming.subscribes.push(subscribeOn(incoming.connection, channel, entry, incoming));
       }

@@ -46,6 +46,7 @@ export function createPublishQueue(options: PublishQueueOptions): PublishQueue {
     entry.sent = false;
     entry.retrying = retrying;
     setTimeout(() => {
+      entry.retrying = false; // waiting for a connection from now on, if there is none
       const connection = options.current();
       if (connection && !entry.sent && entries.has(entry)) send(entry, connection);
     }, delayMs);
@@ -83,7 +84,8 @@ export function createPublishQueue(options: PublishQueueOptions): PublishQueue {
       });
     },
     flush(connection) {
-      for (const entry of entries) if (!entry.sent) send(entry, connection);
+      // One waiting out `in_progress` is sent by its own timer, not at once.
+      for (const entry of entries) if (!entry.sent && !entry.retrying) send(entry, connection);
     },
     rejectAll(error) {
       for (const entry of entries) settle(entry, () => entry.reject(error));

@@ -86,7 +86,8 @@ export interface ClientOptions {
   pongTimeoutMs?: number;
   /**
    * publish, history and presence reject with code `timeout` after this (default 10 s). A subscribe not
-   * answered within it replaces the connection (a handover's new connection: the handover is tried again).
+   * answered within it is sent again after backoff while the connection answers a ping, else the connection
+   * is replaced (a handover's new connection: the handover is tried again).
    */
   publishTimeoutMs?: number;
   /** How long a gap in a channel's offsets is held before history fills it (default 1 s). */
@@ -127,7 +128,7 @@ export interface SubscribeOptions {
   onGap?(from: number, to: number): void;
   onJoin?(event: MemberEvent): void;
   onLeave?(event: MemberEvent): void;
-  /** The subscribe was refused (`forbidden`, `invalid_channel`, ...). */
+  /** The subscribe was refused (`forbidden`, `invalid_channel`, ...): the subscription ends; subscribe again to retry. */
   onError?(error: Error): void;
 }
 

@@ -198,3 +198,65 @@ describe('a second connection’s position (a handover)', () => {
     expect(delivered).toEqual([]);
   });
 });
+
+describe('the gap window, precisely', () => {
+  it('a hole that appears while a fill is in flight gets its own window', async () => {
+    let answer!: (messages: Message[]) => void;
+    const { stream, delivered, gaps, receive } = streamUnderTest(() => new Promise((resolve) => (answer = resolve)));
+    stream.subscribed({ offset: 0, epoch: 'e1' }, undefined);
+    receive(1, 3);
+    await vi.advanceTimersByTimeAsync(1000); // the fill after 1 is in flight
+    receive(2, 5); // 2 closes the first hole; 4 is a new one
+
+    answer([messageAt(CHANNEL, 2), messageAt(CHANNEL, 3)]); // read before 4 and 5 were kept
+    await vi.advanceTimersByTimeAsync(0);
+    receive(4);
+
+    expect(delivered).toEqual([1, 2, 3, 4, 5]);
+    expect(gaps).toEqual([]);
+  });
+
+  it('starts over when the hole that started it closes, so the next hole is not reported early', async () => {
+    const { stream, delivered, gaps, receive } = streamUnderTest();
+    stream.subscribed({ offset: 0, epoch: 'e1' }, undefined);
+    receive(1, 3); // hole 2 from t = 0
+    await vi.advanceTimersByTimeAsync(500);
+    receive(5); // hole 4 from t = 500
+    await vi.advanceTimersByTimeAsync(400);
+    receive(2); // t = 900
+
+    await vi.advanceTimersByTimeAsync(150); // t = 1050: past the first hole's window
+    receive(4);
+
+    expect(delivered).toEqual([1, 2, 3, 4, 5]);
+    expect(gaps).toEqual([]);
+  });
+
+  it('a reply in the same epoch behind what was delivered does not move the stream back', () => {
+    const { stream, delivered, receive } = streamUnderTest();
+    stream.subscribed({ offset: 10, epoch: 'e1' }, undefined);
+    receive(11); // live, before the reconnect's reply
+
+    stream.subscribed({ offset: 10, epoch: 'e1' }, false);
+    receive(11);
+
+    expect(delivered).toEqual([11]);
+    expect(stream.since()).toEqual({ offset: 11, epoch: 'e1' });
+  });
+
+  it('tells nothing after stop(), even when a fill in flight fails then', async () => {
+    let fail!: (error: Error) => void;
+    const { stream, gaps, recovered, receive } = streamUnderTest(() => new Promise((_, reject) => (fail = reject)));
+    stream.subscribed({ offset: 0, epoch: 'e1' }, undefined);
+    receive(2);
+    await vi.advanceTimersByTimeAsync(1000);
+
+    stream.stop();
+    fail(new Error('closed'));
+    await vi.advanceTimersByTimeAsync(0);
+    stream.receive(messageAt(CHANNEL, 1, 'e2'));
+
+    expect(gaps).toEqual([]);
+    expect(recovered).toEqual([]);
+  });
+});

@@ -48,12 +48,17 @@ describe('the 2-hour handover', () => {
     expect(client.state).toBe('connected');
   });
 
-  it('requests go to the new connection after the handover; the old one dropping later changes nothing', async () => {
+  it('requests go to the new connection after the handover; the old one dropping while it catches up changes nothing', async () => {
     const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
+    client.subscribe('chat:a', () => {});
+    old.subscribed('chat:a', 0);
     await vi.advanceTimersByTimeAsync(60_000);
     const next = FakeWebSocket.last;
     next.open();
     await settle();
+    next.subscribed('chat:a', 3, 'e1', false); // offsets 1-3 still to come on the old one
+    await settle();
+    expect(old.closedWith).toBeUndefined();
 
     void client.publish('chat:a', 1).catch(() => {});
     old.drop(1001, 'Going away');
@@ -62,6 +67,7 @@ describe('the 2-hour handover', () => {
     expect(next.sentOf('publish')).toHaveLength(1);
     expect(old.sentOf('publish')).toHaveLength(0);
     expect(FakeWebSocket.instances).toHaveLength(2);
+    expect(client.state).toBe('connected');
   });
 
   it('when the new connection cannot open, the old one goes on', async () => {
@@ -302,6 +308,33 @@ describe('the old connection lost during a handover', () => {
 
     expect(FakeWebSocket.instances).toHaveLength(2);
     expect(states).toEqual(['reconnecting', 'connected']);
+    void client.publish('chat:a', 1).catch(() => {});
+    expect(next.sentOf('publish')).toHaveLength(1);
+  });
+});
+
+describe('the old connection lost during a handover, while a reconnect is already opening', () => {
+  it('the ready new connection is adopted, and the reconnect’s socket is closed when it opens', async () => {
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
+    client.subscribe('chat:a', () => {});
+    old.subscribed('chat:a', 0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle();
+    old.drop(1001, 'Going away');
+    await vi.advanceTimersByTimeAsync(250); // the reconnect opens a third socket
+    const third = FakeWebSocket.last;
+    expect(third).not.toBe(next);
+
+    next.subscribed('chat:a', 0, 'e1', true);
+    await settle();
+    third.open();
+    await settle();
+
+    expect(third.closedWith?.code).toBe(1000);
+    expect(third.sent).toEqual([]);
+    expect(client.state).toBe('connected');
     void client.publish('chat:a', 1).catch(() => {});
     expect(next.sentOf('publish')).toHaveLength(1);
   });

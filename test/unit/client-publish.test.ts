@@ -156,6 +156,23 @@ describe('the publish queue while not connected', () => {
     expect(overflow.error).toMatchObject({ code: 'queue_full' });
   });
 
+  it('a publish waiting out in_progress is resent after its delay, not at once when a new connection opens', async () => {
+    const { client, socket } = await connectedClient({ random: () => 0 });
+    void client.publish('chat:a', 1).catch(() => {});
+    socket.receive({ type: 'error', id: socket.lastSent('publish').id, code: 'in_progress', message: 'retry shortly' });
+    await settle();
+    socket.drop();
+    await settle(); // backoff 0: the next socket is made at once
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle();
+    expect(next.sentOf('publish')).toHaveLength(0);
+
+    await vi.advanceTimersByTimeAsync(500);
+
+    expect(next.sentOf('publish')).toHaveLength(1);
+  });
+
   it('is bounded: beyond maxQueuedPublishes a publish is refused with queue_full', async () => {
     const client = createClient({ url: 'wss://relay.test', WebSocket: FakeWebSocket, maxQueuedPublishes: 2 });
     void client.publish('chat:a', 1).catch(() => {});

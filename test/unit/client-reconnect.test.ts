@@ -329,13 +329,17 @@ describe('onSubscribed', () => {
 });
 
 describe('a subscribe nobody answers', () => {
-  it('on the connection in use, replaces the connection after publishTimeoutMs, and resubscribes', async () => {
-    const { client, socket } = await connectedClient({ publishTimeoutMs: 3000 });
+  it('on a dead connection (no pong either): replaces it, and resubscribes', async () => {
+    const { client, socket } = await connectedClient({ publishTimeoutMs: 3000, pongTimeoutMs: 1000 });
+    FakeWebSocket.autoPong = false;
     const states: StateEvent[] = [];
     client.on('state', (event) => states.push(event));
     client.subscribe('chat:a', () => {});
 
     await vi.advanceTimersByTimeAsync(3000);
+    expect(socket.lastSent('ping')).toBeDefined();
+    expect(socket.closedWith).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1000);
 
     expect(socket.closedWith).toEqual({ code: 4000, reason: 'subscribe timeout' });
     expect(states).toEqual([{ state: 'reconnecting', reason: 'no reply to subscribe' }]);
@@ -344,13 +348,40 @@ describe('a subscribe nobody answers', () => {
     await settle();
     expect(FakeWebSocket.last.lastSent('subscribe').channel).toBe('chat:a');
   });
-});
 
-describe('a subscribe nobody answers, again and again', () => {
-  it('the backoff does not start over on each open while subscribes go unanswered', async () => {
-    const { client, socket } = await connectedClient({ publishTimeoutMs: 1000, random: () => 0.5 });
+  it('on a live connection (API Gateway answered without an id: throttled): keeps it, and tries that channel again with backoff', async () => {
+    const { client, socket } = await connectedClient({ publishTimeoutMs: 3000, random: () => 0.5 });
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+    const delivered: number[] = [];
+    client.subscribe('chat:a', (m) => delivered.push(m.offset));
+    socket.receive({ message: 'Too Many Requests', connectionId: 'c1', requestId: 'r1' });
+
+    await vi.advanceTimersByTimeAsync(3000 + 250); // timed out, pong, then backoff attempt 0: 250 ms
+    expect(socket.sentOf('subscribe')).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(3000 + 499); // unanswered again: attempt 1, 500 ms
+    expect(socket.sentOf('subscribe')).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.sentOf('subscribe')).toHaveLength(3);
+    socket.subscribed('chat:a', 0);
+    socket.receive(messageAt('chat:a', 1));
+    await settle();
+
+    expect(socket.closedWith).toBeUndefined();
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    expect(delivered).toEqual([1]);
+    expect(errors).toEqual([expect.objectContaining({ code: 'gateway_error', message: 'Too Many Requests' })]);
+  });
+
+  it('the reconnect backoff does not start over on each open while subscribes go unanswered', async () => {
+    const { client, socket } = await connectedClient({
+      publishTimeoutMs: 1000,
+      pongTimeoutMs: 1000,
+      random: () => 0.5,
+    });
+    FakeWebSocket.autoPong = false;
     client.subscribe('chat:a', () => {});
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(2000);
     expect(socket.closedWith?.reason).toBe('subscribe timeout');
     const opened = () => FakeWebSocket.instances.length;
 
@@ -358,7 +389,7 @@ describe('a subscribe nobody answers, again and again', () => {
     await vi.advanceTimersByTimeAsync(250);
     expect(opened()).toBe(2);
     FakeWebSocket.last.open();
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(2000);
     await vi.advanceTimersByTimeAsync(499);
     expect(opened()).toBe(2);
     await vi.advanceTimersByTimeAsync(1);
@@ -377,12 +408,27 @@ describe('a subscribe nobody answers, again and again', () => {
 
   it('an unsubscribed channel whose subscribe times out does not replace the connection', async () => {
     const { client, socket } = await connectedClient({ publishTimeoutMs: 1000 });
+    FakeWebSocket.autoPong = false;
     const sub = client.subscribe('chat:a', () => {});
     sub.unsubscribe();
 
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(20_000);
 
     expect(socket.closedWith).toBeUndefined();
     expect(client.state).toBe('connected');
+  });
+
+  it('a refused subscribe ends the subscription: it is not sent again on the next connection', async () => {
+    const { client, socket } = await connectedClient();
+    client.subscribe('user:bob', () => {}, { onError: () => {} });
+    socket.receive({ type: 'error', id: socket.lastSent('subscribe').id, code: 'forbidden', message: 'not yours' });
+    await settle();
+
+    socket.drop();
+    await vi.advanceTimersByTimeAsync(250);
+    FakeWebSocket.last.open();
+    await settle();
+
+    expect(FakeWebSocket.last.sentOf('subscribe')).toEqual([]);
   });
 });
