@@ -14,7 +14,9 @@ describe('conformance: messages are handled concurrently, as Lambda would', () =
   ])('a handler that %s on one connection does not stall another', async (_name, slow) => {
     const slowClient = await openProbe(target);
     const fastClient = await openProbe(target);
-    await Promise.all([echo(slowClient), echo(fastClient)]);
+    // Two at once, each waiting a moment: two warm sandboxes, so the fast one measures no cold start
+    // (a loaded machine can take over a second to start one, which made this order flaky).
+    await Promise.all([echo(slowClient, { sleepMs: 300 }), echo(fastClient, { sleepMs: 300 })]);
     const order: string[] = [];
 
     const slowAnswer = echo(slowClient, { ...slow, tag: 'slow' }).then((a) => order.push(a.tag));
