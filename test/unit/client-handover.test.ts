@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ClientOptions } from '../../src/client/index.js';
 import { connectedClient, FakeWebSocket, messageAt, settle } from '../helpers/fake-websocket.js';
 
 beforeEach(() => {
@@ -8,6 +9,19 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 const TWO_HOURS_LESS_FIVE_MINUTES = 115 * 60_000;
+
+/** A client subscribed to chat:a (offset 0) on its first socket; its handover's socket has just opened. */
+async function handoverOpened(options: Partial<ClientOptions> = {}) {
+  const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000, ...options });
+  const delivered: number[] = [];
+  client.subscribe('chat:a', (m) => delivered.push(m.offset));
+  old.subscribed('chat:a', 0);
+  await vi.advanceTimersByTimeAsync(60_000);
+  const next = FakeWebSocket.last;
+  next.open();
+  await settle();
+  return { client, old, next, delivered };
+}
 
 describe('the 2-hour handover', () => {
   it('by default opens a new connection 5 minutes before API Gateway’s 2-hour limit', async () => {
@@ -49,13 +63,7 @@ describe('the 2-hour handover', () => {
   });
 
   it('requests go to the new connection after the handover; the old one dropping while it catches up changes nothing', async () => {
-    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
-    client.subscribe('chat:a', () => {});
-    old.subscribed('chat:a', 0);
-    await vi.advanceTimersByTimeAsync(60_000);
-    const next = FakeWebSocket.last;
-    next.open();
-    await settle();
+    const { client, old, next } = await handoverOpened();
     next.subscribed('chat:a', 3, 'e1', false); // offsets 1-3 still to come on the old one
     await settle();
     expect(old.closedWith).toBeUndefined();
@@ -86,13 +94,7 @@ describe('the 2-hour handover', () => {
 
 describe('subscriptions during a handover', () => {
   it('a channel subscribed while the new connection resubscribes is subscribed on both', async () => {
-    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
-    client.subscribe('chat:a', () => {});
-    old.subscribed('chat:a', 0);
-    await vi.advanceTimersByTimeAsync(60_000);
-    const next = FakeWebSocket.last;
-    next.open();
-    await settle();
+    const { client, old, next } = await handoverOpened();
 
     client.subscribe('chat:b', () => {});
 
@@ -114,25 +116,8 @@ describe('subscriptions during a handover', () => {
 });
 
 describe('a handover that does not complete', () => {
-  /** A client subscribed to chat:a at offset 0 on its first socket, now opening the handover's socket. */
-  async function handingOver(options = {}) {
-    const { client, socket: old } = await connectedClient({
-      maxConnectionMs: 60_000,
-      backoff: { capMs: 5000 },
-      ...options,
-    });
-    const delivered: number[] = [];
-    client.subscribe('chat:a', (m) => delivered.push(m.offset));
-    old.subscribed('chat:a', 0);
-    await vi.advanceTimersByTimeAsync(60_000);
-    const next = FakeWebSocket.last;
-    next.open();
-    await settle();
-    return { client, old, next, delivered };
-  }
-
   it('a resubscribe the new connection does not answer in publishTimeoutMs: it is closed, the old one stays, and the handover is tried again', async () => {
-    const { client, old, next, delivered } = await handingOver({ publishTimeoutMs: 3000 });
+    const { client, old, next, delivered } = await handoverOpened({ backoff: { capMs: 5000 }, publishTimeoutMs: 3000 });
 
     await vi.advanceTimersByTimeAsync(3000);
 
@@ -146,7 +131,7 @@ describe('a handover that does not complete', () => {
   });
 
   it('the new connection dropping mid-resubscribe: the old one stays, and the handover is tried again', async () => {
-    const { old, next } = await handingOver();
+    const { old, next } = await handoverOpened({ backoff: { capMs: 5000 } });
 
     next.drop(1006);
     await settle();
@@ -163,7 +148,7 @@ describe('a handover that does not complete', () => {
   });
 
   it('a channel subscribed during the handover and not answered on the new connection: the old one stays', async () => {
-    const { client, old, next } = await handingOver({ publishTimeoutMs: 3000 });
+    const { client, old, next } = await handoverOpened({ backoff: { capMs: 5000 }, publishTimeoutMs: 3000 });
     client.subscribe('chat:b', () => {});
     old.subscribed('chat:b', 0);
     next.subscribed('chat:a', 0, 'e1', true);
@@ -315,13 +300,7 @@ describe('the old connection lost during a handover', () => {
 
 describe('the old connection lost during a handover, while a reconnect is already opening', () => {
   it('the ready new connection is adopted, and the reconnect’s socket is closed when it opens', async () => {
-    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
-    client.subscribe('chat:a', () => {});
-    old.subscribed('chat:a', 0);
-    await vi.advanceTimersByTimeAsync(60_000);
-    const next = FakeWebSocket.last;
-    next.open();
-    await settle();
+    const { client, old, next } = await handoverOpened();
     old.drop(1001, 'Going away');
     await vi.advanceTimersByTimeAsync(250); // the reconnect opens a third socket
     const third = FakeWebSocket.last;
