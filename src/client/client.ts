@@ -111,7 +111,19 @@ export function createClient(options: ClientOptions): Client {
       onFrame: route,
       onLost: (reason) => lost(connection, reason),
     });
-    await connection.opened;
+    // A handshake that hangs (a half-open network) would stall reconnects and handovers for good.
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      connection.close(1000, 'handshake timeout');
+    }, requestTimeoutMs);
+    try {
+      await connection.opened;
+    } catch (error) {
+      throw hung ? new ClientError('timeout', `no handshake within ${requestTimeoutMs} ms`) : error;
+    } finally {
+      clearTimeout(timer);
+    }
     return connection;
   };
 

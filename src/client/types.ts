@@ -85,7 +85,8 @@ export interface ClientOptions {
   /** No pong within this → the connection is dead and replaced (default 10 s). */
   pongTimeoutMs?: number;
   /**
-   * publish, history and presence reject with code `timeout` after this (default 10 s). A subscribe not
+   * publish, history and presence reject with code `timeout` after this (default 10 s); so does a
+   * handshake, which is then tried again. A subscribe not
    * answered within it is sent again after backoff while the connection answers a ping, else the connection
    * is replaced (a handover's new connection: the handover is tried again).
    */

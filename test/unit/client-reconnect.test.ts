@@ -110,7 +110,13 @@ describe('reconnecting', () => {
 
   it('in a browser (no status): failures before open are retried for as long as they last (an outage looks the same)', async () => {
     const states: StateEvent[] = [];
-    const client = createClient({ url: 'wss://relay.test', WebSocket: FakeWebSocket, random: () => 0.999 });
+    // publishTimeoutMs (the handshake's too) beyond the cap: each attempt here fails, none hangs.
+    const client = createClient({
+      url: 'wss://relay.test',
+      WebSocket: FakeWebSocket,
+      random: () => 0.999,
+      publishTimeoutMs: 60_000,
+    });
     client.on('state', (event) => states.push(event));
     // Thirty failures: over 10 minutes at the default 30 s cap.
     for (let attempt = 0; attempt < 30; attempt++) {
@@ -199,6 +205,31 @@ describe('reconnecting', () => {
     expect(FakeWebSocket.instances).toHaveLength(6);
     expect(client.state).toBe('connecting');
     client.close();
+  });
+});
+
+describe('a handshake that hangs', () => {
+  it('is given up after publishTimeoutMs and tried again with backoff', async () => {
+    const states: StateEvent[] = [];
+    const client = createClient({
+      url: 'wss://relay.test',
+      WebSocket: FakeWebSocket,
+      random: () => 0,
+      publishTimeoutMs: 3000,
+    });
+    client.on('state', (event) => states.push(event));
+    await settle();
+    const hung = FakeWebSocket.last;
+
+    await vi.advanceTimersByTimeAsync(3000);
+    await vi.advanceTimersByTimeAsync(1); // the retry, after a backoff of 0
+
+    expect(hung.closedWith).toEqual({ code: 1000, reason: 'handshake timeout' });
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    expect(states).toEqual([{ state: 'connecting', reason: 'connect failed: no handshake within 3000 ms' }]);
+    FakeWebSocket.last.open();
+    await settle();
+    expect(client.state).toBe('connected');
   });
 });
 
