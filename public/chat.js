@@ -41,6 +41,8 @@ let credentials;
 /** The user id this tab connects as (null: anonymous), to mark it in the members list. */
 let myUserId = null;
 let websocketUrl;
+/** The emulator's connection limits from config.json (absent on AWS: the library's defaults are API Gateway's). */
+let connectionLimits = {};
 let client;
 /**
  * channel → { state: 'joining' | 'joined' | 'left', sub?, members: Map<connectionId, member> }; the default
@@ -191,14 +193,35 @@ function logState({ state, reason }) {
   renderNotice('state', `${state}${reason ? `: ${reason}` : ''}`, { state });
 }
 
+/**
+ * Under `npm run dev -- --idle-timeout S --max-connection-duration S`: ping at half the idle timeout and hand
+ * over at half the duration when they are shorter than the library's defaults (5 minutes' margin on AWS's).
+ */
+function timingFor({ idleTimeoutSeconds, maxConnectionSeconds }) {
+  const timing = {};
+  if (idleTimeoutSeconds < 600) timing.heartbeatIntervalMs = (idleTimeoutSeconds * 1000) / 2;
+  if (maxConnectionSeconds < 7200) timing.maxConnectionMs = (maxConnectionSeconds * 1000) / 2;
+  return timing;
+}
+
 async function connect() {
   showState({ state: 'connecting' });
   try {
-    if (websocketUrl === undefined) ({ websocketUrl } = await (await fetch('config.json')).json());
+    if (websocketUrl === undefined) {
+      const { websocketUrl: url, ...limits } = await (await fetch('config.json')).json();
+      websocketUrl = url;
+      connectionLimits = limits;
+    }
   } catch (error) {
     return showState({ state: 'closed', reason: `cannot connect: ${error.message}` });
   }
-  const next = createClient({ url: websocketUrl, token: tokenOption(), backoff: BACKOFF, isRefused });
+  const next = createClient({
+    url: websocketUrl,
+    token: tokenOption(),
+    backoff: BACKOFF,
+    isRefused,
+    ...timingFor(connectionLimits),
+  });
   client = next;
   // API Gateway's own frames ("Internal server error" when a route's function failed).
   next.on('error', (error) => client === next && renderError(error.code, error.message));

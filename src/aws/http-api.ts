@@ -35,10 +35,20 @@ export interface DevTokenRequest {
   channels?: Record<string, unknown>;
 }
 
+export interface ConnectionLimits {
+  idleTimeoutSeconds: number;
+  maxConnectionSeconds: number;
+}
+
 export interface HttpApiOptions {
   relay: ServerRelay;
   /** The WebSocket URL the chat page should connect to. */
   websocketUrl: string;
+  /**
+   * The emulator's connection limits (`--idle-timeout`, `--max-connection-duration`), told to the page in
+   * config.json so its heartbeat and handover follow them. Absent on AWS: the library's defaults are API Gateway's.
+   */
+  connectionLimits?: ConnectionLimits;
   /** Folder holding the chat page. */
   publicDir?: string;
   /**
@@ -87,6 +97,12 @@ const DEV_TOKEN_BODY = Type.Object({
   channels: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 
+const CONFIG_RESPONSE = Type.Object({
+  websocketUrl: Type.String(),
+  idleTimeoutSeconds: Type.Optional(Type.Number()),
+  maxConnectionSeconds: Type.Optional(Type.Number()),
+});
+
 /**
  * The HTTP API: health, the server API (publish, history, presence, close), the chat page. Used by Lambda
  * and by `npm run dev`.
@@ -94,6 +110,7 @@ const DEV_TOKEN_BODY = Type.Object({
 export function buildHttpApi({
   relay,
   websocketUrl,
+  connectionLimits,
   publicDir = defaultPublicDir(),
   logger = { level: 'warn' },
   requestId,
@@ -125,13 +142,10 @@ export function buildHttpApi({
   }));
 
   // The page asks where to connect, so one build of it works locally and on AWS.
-  app.get(
-    '/config.json',
-    { schema: { response: { 200: Type.Object({ websocketUrl: Type.String() }) } } },
-    async () => ({
-      websocketUrl,
-    }),
-  );
+  app.get('/config.json', { schema: { response: { 200: CONFIG_RESPONSE } } }, async () => ({
+    websocketUrl,
+    ...connectionLimits,
+  }));
 
   // Bearer first, then the target, then the content type: a stranger or a wrong URL gets no body parsed.
   app.post(

@@ -195,6 +195,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       const httpApi = buildHttpApi({
         relay,
         websocketUrl: wsUrl,
+        connectionLimits: {
+          idleTimeoutSeconds: limits.idleTimeoutSeconds,
+          maxConnectionSeconds: limits.maxConnectionSeconds,
+        },
         publishToken: config.publishToken,
         // POST /dev/token: only here, never in the Lambda entry point, and only for the generated dev secret.
         ...(signer &&

@@ -398,6 +398,38 @@ describe('demo chat page in a browser', () => {
     }
   }, 45_000);
 
+  it('under --idle-timeout 3 --max-connection-duration 4, two pages chat for 9 s without a reconnect, each message once, in order', async () => {
+    // Arrange: the page reads the limits from config.json: a ping every 1.5 s, a handover every 2 s.
+    const limited = await startTestServer({ limits: { idleTimeoutSeconds: 3, maxConnectionSeconds: 4 } });
+    try {
+      const reader = await openChat(limited.httpUrl!, 'Pia'); // never sends: only the heartbeat keeps it open
+      const writer = await openChat(limited.httpUrl!, 'Quinn');
+      await join(reader, 'chat:lobby');
+      await join(writer, 'chat:lobby');
+      const sent = Array.from({ length: 12 }, (_, i) => `tick ${i + 1}`);
+
+      // Act: a message every 750 ms, across several handovers of both pages.
+      for (const text of sent) {
+        await send(writer, text);
+        await new Promise((resolve) => setTimeout(resolve, 750));
+      }
+
+      // Assert
+      await received(reader, sent.at(-1)!);
+      await quiet();
+      for (const page of [reader, writer]) {
+        expect((await texts(page, 'chat:lobby')).filter((text) => sent.includes(text))).toEqual(sent);
+        expect(await page.locator('#messages li[data-type="state"][data-state="reconnecting"]').count()).toBe(0);
+        expect(await page.locator('#status').getAttribute('data-state')).toBe('open');
+      }
+      // Without handovers the 4 s limit would have cut each page twice (a reconnecting notice each time);
+      // each handover closed the connection it replaced, so one per page is left.
+      expect(limited.webSocketApi.connections.size).toBe(2);
+    } finally {
+      await limited.close();
+    }
+  }, 40_000);
+
   it('a page that loses its connection shows the messages sent meanwhile once, in order, when it is back', async () => {
     // Arrange: Jack and Kate in chat:lobby.
     const [jack, jackId] = await openChatWithId(server.httpUrl!, 'Jack');

@@ -43,7 +43,12 @@ describe('npm run dev', () => {
 
     expect(run.output()).toContain(`dev tokens              POST ${httpUrl}/dev/token {"user":"alice"}`);
     expect(await (await fetch(`${httpUrl}/health`)).json()).toEqual({ status: 'ok' });
-    expect(await fetch(`${httpUrl}/config.json`).then((r) => r.json())).toEqual({ websocketUrl: wsUrl });
+    // The emulator's connection limits too (AWS's by default), so the page's heartbeat and handover follow them.
+    expect(await fetch(`${httpUrl}/config.json`).then((r) => r.json())).toEqual({
+      websocketUrl: wsUrl,
+      idleTimeoutSeconds: 600,
+      maxConnectionSeconds: 7200,
+    });
   });
 
   it("--config runs another service's WebSocket functions", async () => {
