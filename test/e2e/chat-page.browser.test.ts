@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DevServer } from '../../src/local/dev-server.js';
 import { launchTestBrowser } from '../helpers/browser.js';
 import { startTestServer } from '../helpers/dev-server.js';
+import { within } from '../helpers/ws-client.js';
 
 // Drives public/index.html + public/chat.js in a real headless Chromium against the local emulator
 // (npm run dev's server: dev tokens, the authorizer, protocol v1, the server API).
@@ -373,17 +374,18 @@ describe('demo chat page in a browser', () => {
 
     try {
       // Act: the server is gone for more failed attempts than the page used to allow (4).
-      await first.close();
+      await within(first.close(), 20_000, 'the first server stopping');
       await expect
         .poll(() => tab.locator('#messages li[data-type="state"][data-state="reconnecting"]').count(), {
-          timeout: 15_000,
+          timeout: 25_000,
         })
         .toBeGreaterThan(5);
       expect(await tab.locator('#status').textContent()).toContain('still trying');
-      second = await startTestServer(ports);
+      second = await within(startTestServer(ports), 30_000, 'the server starting again on the same ports');
 
       // Assert: back by itself, in its room; the new server's streams are new, so it says messages may be missing.
-      await tab.waitForSelector('#status[data-state="open"]', { timeout: 15_000 });
+      // The page's backoff is capped at 10 s: the next attempt comes within that, even on a loaded machine.
+      await tab.waitForSelector('#status[data-state="open"]', { timeout: 25_000 });
       await room(tab, 'chat:lobby').and(tab.locator('[data-state="joined"]')).waitFor();
       expect(await tab.locator('#messages li[data-type="recovery"]').textContent()).toContain('#lobby');
       expect(await tab.locator('#messages li[data-type="state"][data-state="closed"]').count()).toBe(0);
@@ -396,7 +398,7 @@ describe('demo chat page in a browser', () => {
     } finally {
       await second?.close();
     }
-  }, 45_000);
+  }, 90_000);
 
   it('under --idle-timeout 3 --max-connection-duration 4, two pages chat for 9 s without a reconnect, each message once, in order', async () => {
     // Arrange: the page reads the limits from config.json: a ping every 1.5 s, a handover every 2 s.
