@@ -430,7 +430,7 @@ describe('demo chat page in a browser', () => {
     } finally {
       await limited.close();
     }
-  }, 40_000);
+  }, 60_000);
 
   it('a page that loses its connection shows the messages sent meanwhile once, in order, when it is back', async () => {
     // Arrange: Jack and Kate in chat:lobby.
