@@ -194,13 +194,17 @@ function logState({ state, reason }) {
 }
 
 /**
- * Under `npm run dev -- --idle-timeout S --max-connection-duration S`: ping at half the idle timeout and hand
- * over at half the duration when they are shorter than the library's defaults (5 minutes' margin on AWS's).
+ * The library's timing for the limits config.json names (`npm run dev -- --idle-timeout S
+ * --max-connection-duration S`): a ping at half the idle timeout, a handover 5 minutes before the limit or at
+ * half of it if that is later. At AWS's limits (10 min, 2 h) these are the library's defaults.
  */
 function timingFor({ idleTimeoutSeconds, maxConnectionSeconds }) {
   const timing = {};
-  if (idleTimeoutSeconds < 600) timing.heartbeatIntervalMs = (idleTimeoutSeconds * 1000) / 2;
-  if (maxConnectionSeconds < 7200) timing.maxConnectionMs = (maxConnectionSeconds * 1000) / 2;
+  if (idleTimeoutSeconds) timing.heartbeatIntervalMs = (idleTimeoutSeconds * 1000) / 2;
+  if (maxConnectionSeconds) {
+    const limitMs = maxConnectionSeconds * 1000;
+    timing.maxConnectionMs = Math.max(limitMs / 2, limitMs - 5 * 60_000);
+  }
   return timing;
 }
 

@@ -107,23 +107,9 @@ export function createClient(options: ClientOptions): Client {
   const open = async (token: string | undefined): Promise<Connection> => {
     const url = new URL(options.url);
     if (token) url.searchParams.set('token', token);
-    const connection = openConnection(WebSocket, url.href, {
-      onFrame: route,
-      onLost: (reason) => lost(connection, reason),
-    });
-    // A handshake that hangs (a half-open network) would stall reconnects and handovers for good.
-    let hung = false;
-    const timer = setTimeout(() => {
-      hung = true;
-      connection.close(1000, 'handshake timeout');
-    }, requestTimeoutMs);
-    try {
-      await connection.opened;
-    } catch (error) {
-      throw hung ? new ClientError('timeout', `no handshake within ${requestTimeoutMs} ms`) : error;
-    } finally {
-      clearTimeout(timer);
-    }
+    const handlers = { onFrame: route, onLost: (reason: string) => lost(connection, reason) };
+    const connection = openConnection(WebSocket, url.href, handlers, requestTimeoutMs);
+    await connection.opened;
     return connection;
   };
 

@@ -3,7 +3,10 @@ import type { Frame, WebSocketLike } from './types.js';
 
 /** One WebSocket: request/reply by `id` (paged replies joined), everything else to `onFrame`. */
 export interface Connection {
-  /** Resolves on open; rejects with ClientError `refused` (a 401/403 the runtime reported) or `connect_failed`. */
+  /**
+   * Resolves on open; rejects with ClientError `refused` (a 401/403 the runtime reported), `connect_failed`,
+   * or `timeout` (no handshake within `handshakeTimeoutMs`: the socket is closed).
+   */
   readonly opened: Promise<void>;
   readonly isOpen: boolean;
   /** When it opened (Date.now()); NaN before. */
@@ -37,6 +40,7 @@ export function openConnection(
   WebSocket: new (url: string) => unknown,
   url: string,
   handlers: ConnectionHandlers,
+  handshakeTimeoutMs: number,
 ): Connection {
   const socket = new WebSocket(url) as WebSocketLike;
   const pending = new Map<string, Pending>();
@@ -62,6 +66,18 @@ export function openConnection(
     socket.onerror = () => {};
     failPending();
   };
+
+  // A handshake that hangs (a half-open network) would stall reconnects and handovers for good.
+  const handshakeTimer = setTimeout(() => {
+    if (state !== 'opening') return;
+    detach();
+    socket.close(1000, 'handshake timeout');
+    rejectOpened(new ClientError('timeout', `no handshake within ${handshakeTimeoutMs} ms`));
+  }, handshakeTimeoutMs);
+  void opened.then(
+    () => clearTimeout(handshakeTimer),
+    () => clearTimeout(handshakeTimer),
+  );
 
   socket.onopen = () => {
     state = 'open';

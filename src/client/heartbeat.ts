@@ -1,4 +1,5 @@
 import type { Connection } from './connection.js';
+import { codeOf } from './errors.js';
 
 export interface HeartbeatOptions {
   intervalMs: number;
@@ -9,20 +10,24 @@ export interface HeartbeatOptions {
 
 /** Pings `connection` every interval (a client frame resets API Gateway's idle timer); returns stop. */
 export function startHeartbeat(connection: Connection, options: HeartbeatOptions): () => void {
-  let pongTimer: ReturnType<typeof setTimeout> | undefined;
+  let pinging = false;
+  let stopped = false;
   const interval = setInterval(() => {
-    if (pongTimer) return;
-    pongTimer = setTimeout(options.onDead, options.timeoutMs);
-    connection.request({ action: 'ping' }).then(
+    if (pinging) return;
+    pinging = true;
+    connection.request({ action: 'ping' }, options.timeoutMs).then(
       () => {
-        clearTimeout(pongTimer);
-        pongTimer = undefined;
+        pinging = false;
       },
-      () => {}, // closed meanwhile: whoever closed it deals with that
+      (error) => {
+        pinging = false;
+        // Closed meanwhile: whoever closed it deals with that. Stopped: a handover's old connection, not ours.
+        if (codeOf(error) === 'timeout' && !stopped) options.onDead();
+      },
     );
   }, options.intervalMs);
   return () => {
+    stopped = true;
     clearInterval(interval);
-    clearTimeout(pongTimer);
   };
 }
