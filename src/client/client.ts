@@ -67,6 +67,7 @@ export function createClient(options: ClientOptions): Client {
   let stopCurrent = () => {};
   let attempt = 0;
   let handshakeFailures = 0;
+  let handoverFailures = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
@@ -240,8 +241,11 @@ export function createClient(options: ClientOptions): Client {
    * every channel is live on the new one, the old one stays in use; a failed try is tried again later.
    */
   const handover = async (old: Connection) => {
+    // With backoff, not a fixed wait: a transient failure is retried soon, while the limit is still ahead.
     const tryAgain = () => {
-      if (!closed && current === old) handoverTimer = setTimeout(() => handover(old), capMs);
+      if (closed || current !== old) return;
+      const delayMs = backoffDelay(handoverFailures++, baseMs, capMs, random);
+      handoverTimer = setTimeout(() => handover(old), delayMs);
     };
     let next: Connection;
     try {
@@ -263,6 +267,7 @@ export function createClient(options: ClientOptions): Client {
       next.close(1000, 'handover failed');
       return tryAgain();
     }
+    handoverFailures = 0;
     if (current === old) {
       stopCurrent();
       adopt(next);

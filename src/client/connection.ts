@@ -11,6 +11,8 @@ export interface Connection {
   readonly isOpen: boolean;
   /** When it opened (Date.now()); NaN before. */
   readonly openedAt: number;
+  /** When the client last sent a frame on it, or when it opened: API Gateway's idle timer counts from then. */
+  readonly lastSentAt: number;
   send(frame: Frame): void;
   /**
    * Every reply frame with the request's id, up to the one without `more: true`; an error frame rejects,
@@ -48,6 +50,7 @@ export function openConnection(
   let state: 'opening' | 'open' | 'gone' = 'opening';
   let errorMessage: string | undefined;
   let openedAt = Number.NaN;
+  let lastSentAt = Number.NaN;
   let resolveOpened!: () => void;
   let rejectOpened!: (error: Error) => void;
   const opened = new Promise<void>((resolve, reject) => {
@@ -81,7 +84,7 @@ export function openConnection(
 
   socket.onopen = () => {
     state = 'open';
-    openedAt = Date.now();
+    openedAt = lastSentAt = Date.now();
     resolveOpened();
   };
   socket.onerror = (event) => {
@@ -121,6 +124,7 @@ export function openConnection(
   const send = (frame: Frame) => {
     if (state !== 'open') throw new ClientError('disconnected', 'not connected');
     socket.send(JSON.stringify(frame));
+    lastSentAt = Date.now();
   };
 
   return {
@@ -130,6 +134,9 @@ export function openConnection(
     },
     get openedAt() {
       return openedAt;
+    },
+    get lastSentAt() {
+      return lastSentAt;
     },
     send,
     request(frame, timeoutMs) {

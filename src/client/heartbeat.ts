@@ -8,26 +8,29 @@ export interface HeartbeatOptions {
   onDead(): void;
 }
 
-/** Pings `connection` every interval (a client frame resets API Gateway's idle timer); returns stop. */
+/**
+ * Pings `connection` every interval (a client frame resets API Gateway's idle timer); returns stop.
+ * The first ping is due an interval after the last frame sent on it, not after this starts: a handover's
+ * connection sent its subscribes a while before it is adopted. A ping still waiting for its pong does not
+ * hold the next one back, or a slow pong would leave the connection silent for two intervals.
+ */
 export function startHeartbeat(connection: Connection, options: HeartbeatOptions): () => void {
-  let pinging = false;
   let stopped = false;
-  const interval = setInterval(() => {
-    if (pinging) return;
-    pinging = true;
-    connection.request({ action: 'ping' }, options.timeoutMs).then(
-      () => {
-        pinging = false;
-      },
-      (error) => {
-        pinging = false;
-        // Closed meanwhile: whoever closed it deals with that. Stopped: a handover's old connection, not ours.
-        if (codeOf(error) === 'timeout' && !stopped) options.onDead();
-      },
-    );
-  }, options.intervalMs);
+  let interval: ReturnType<typeof setInterval> | undefined;
+  const ping = () => {
+    connection.request({ action: 'ping' }, options.timeoutMs).catch((error) => {
+      // Closed meanwhile: whoever closed it deals with that. Stopped: a handover's old connection, not ours.
+      if (codeOf(error) === 'timeout' && !stopped) options.onDead();
+    });
+  };
+  const firstDueMs = Math.max(0, connection.lastSentAt + options.intervalMs - Date.now());
+  const first = setTimeout(() => {
+    ping();
+    interval = setInterval(ping, options.intervalMs);
+  }, firstDueMs);
   return () => {
     stopped = true;
+    clearTimeout(first);
     clearInterval(interval);
   };
 }

@@ -102,16 +102,35 @@ describe('subscriptions during a handover', () => {
     expect(next.lastSent('subscribe').channel).toBe('chat:b');
   });
 
-  it('a failed handover is tried again after backoff.capMs', async () => {
-    await connectedClient({ maxConnectionMs: 60_000, backoff: { capMs: 5000 } });
+  it('a failed handover is tried again with backoff, up to backoff.capMs; one that succeeds starts it over', async () => {
+    // random() is 0.5: each delay is half of min(capMs, baseMs * 2^failures).
+    const { client, socket: old } = await connectedClient({
+      maxConnectionMs: 60_000,
+      backoff: { baseMs: 1000, capMs: 5000 },
+    });
+    client.subscribe('chat:a', () => {});
+    old.subscribed('chat:a', 0);
     await vi.advanceTimersByTimeAsync(60_000);
-    FakeWebSocket.last.fail('connect ECONNREFUSED');
-    await settle();
+    const retriesAfter = async (delays: number[]) => {
+      for (const delayMs of delays) {
+        const count = FakeWebSocket.instances.length;
+        FakeWebSocket.last.fail('connect ECONNREFUSED');
+        await vi.advanceTimersByTimeAsync(delayMs - 1);
+        expect(FakeWebSocket.instances).toHaveLength(count);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(FakeWebSocket.instances).toHaveLength(count + 1);
+      }
+    };
 
-    await vi.advanceTimersByTimeAsync(4999);
-    expect(FakeWebSocket.instances).toHaveLength(2);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(FakeWebSocket.instances).toHaveLength(3);
+    await retriesAfter([500, 1000, 2000, 2500, 2500]);
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle();
+    next.subscribed('chat:a', 0, 'e1', true);
+    await settle();
+    expect(old.closedWith).toEqual({ code: 1000, reason: 'handover' });
+    await vi.advanceTimersByTimeAsync(60_000);
+    await retriesAfter([500]);
   });
 });
 
@@ -125,7 +144,7 @@ describe('a handover that does not complete', () => {
     expect(old.closedWith).toBeUndefined();
     old.receive(messageAt('chat:a', 1));
     expect(delivered).toEqual([1]);
-    await vi.advanceTimersByTimeAsync(5000);
+    await vi.advanceTimersByTimeAsync(250); // the first retry: half of backoff.baseMs (500)
     expect(FakeWebSocket.instances).toHaveLength(3);
     expect(client.state).toBe('connected');
   });

@@ -47,4 +47,33 @@ describe('heartbeat', () => {
     await settle();
     expect(client.state).toBe('connected');
   });
+
+  it('a ping still waiting for its pong does not hold the next one back: the connection never goes an interval without a frame', async () => {
+    const { socket } = await connectedClient({ heartbeatIntervalMs: 1000, pongTimeoutMs: 2500 });
+    FakeWebSocket.autoPong = false;
+
+    await vi.advanceTimersByTimeAsync(2000);
+
+    expect(socket.sentOf('ping')).toHaveLength(2);
+    expect(socket.closedWith).toBeUndefined();
+  });
+
+  it('after a handover, the first ping is due an interval after the new connection’s last frame, not after its adoption', async () => {
+    const { client, socket: old } = await connectedClient({ heartbeatIntervalMs: 3000, maxConnectionMs: 60_000 });
+    client.subscribe('chat:a', () => {});
+    old.subscribed('chat:a', 0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+    next.open();
+    await settle(); // it sends its subscribe now
+
+    await vi.advanceTimersByTimeAsync(2000); // a slow resubscribe
+    next.subscribed('chat:a', 0, 'e1', true);
+    await settle();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(next.sentOf('ping')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+
+    expect(next.sentOf('ping')).toHaveLength(1);
+  });
 });
