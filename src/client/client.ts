@@ -41,6 +41,8 @@ interface Handover {
   subscribes: Promise<boolean>[];
   /** Each channel's position on the new connection: the old one stays until its streams have reached them. */
   targets: { channel: string; entry: ChannelEntry; position: Position }[];
+  /** Why the old connection was lost while this prepared: the reconnect waits to see if this one is ready. */
+  oldLost?: string;
 }
 
 /** Connects at once and stays connected until close(); see ClientOptions for the knobs. */
@@ -169,6 +171,7 @@ export function createClient(options: ClientOptions): Client {
   /** Makes `connection` the one used: heartbeat, the handover timer, queued requests. */
   const adopt = (connection: Connection) => {
     current = connection;
+    handoverFailures = 0; // each connection's handovers start their backoff over
     const stopHeartbeat = startHeartbeat(connection, {
       intervalMs: options.heartbeatIntervalMs ?? 5 * 60_000,
       timeoutMs: pongTimeoutMs,
@@ -233,7 +236,14 @@ export function createClient(options: ClientOptions): Client {
     if (connection !== current) return; // an old connection after a handover
     stopCurrent();
     current = undefined;
-    if (!closed) reconnectLater(reason);
+    if (closed) return;
+    // A handover is resubscribing on an open connection (the old one reached its limit first): it takes over
+    // if it gets ready, and a reconnect is reported only if it does not.
+    if (incoming?.connection.isOpen) {
+      incoming.oldLost = reason;
+      return;
+    }
+    reconnectLater(reason);
   };
 
   /**
@@ -265,21 +275,19 @@ export function createClient(options: ClientOptions): Client {
     if (closed) return next.close();
     if (!live || !next.isOpen) {
       next.close(1000, 'handover failed');
+      if (preparing.oldLost !== undefined) return reconnectLater(preparing.oldLost);
       return tryAgain();
     }
-    handoverFailures = 0;
     if (current === old) {
       stopCurrent();
       adopt(next);
       return retireLater(old, preparing.targets);
     }
-    // The old one was lost meanwhile: this one is ready (a reconnect opening another closes that one).
-    if (current === undefined) {
-      clearTimeout(retryTimer);
-      retryTimer = undefined;
+    // The old one was lost meanwhile: this one is ready, and takes over without a reconnect.
+    if (preparing.oldLost !== undefined) {
       adopt(next);
       attempt = 0;
-      return setState('connected');
+      return;
     }
     next.close();
   };

@@ -295,7 +295,7 @@ describe('the old connection after a handover', () => {
 });
 
 describe('the old connection lost during a handover', () => {
-  it('a new connection that has resubscribed everything is adopted instead of opening another', async () => {
+  it('while the new one resubscribes: it takes over once ready, with no reconnect and no other socket', async () => {
     const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000, backoff: { baseMs: 1000 } });
     const states: string[] = [];
     client.on('state', ({ state }) => states.push(state));
@@ -306,34 +306,88 @@ describe('the old connection lost during a handover', () => {
     next.open();
     await settle();
 
-    old.drop(1001, 'Going away');
+    old.drop(1001, 'Going away'); // the duration limit, a moment before the resubscribe is answered
+    await vi.advanceTimersByTimeAsync(2000);
     next.subscribed('chat:a', 0, 'e1', true);
     await vi.advanceTimersByTimeAsync(10_000);
 
     expect(FakeWebSocket.instances).toHaveLength(2);
-    expect(states).toEqual(['reconnecting', 'connected']);
+    expect(states).toEqual([]);
+    expect(client.state).toBe('connected');
     void client.publish('chat:a', 1).catch(() => {});
     expect(next.sentOf('publish')).toHaveLength(1);
   });
-});
 
-describe('the old connection lost during a handover, while a reconnect is already opening', () => {
-  it('the ready new connection is adopted, and the reconnect’s socket is closed when it opens', async () => {
-    const { client, old, next } = await handoverOpened();
+  it('while the new one resubscribes, and it fails: the reconnect follows, with the old one’s reason', async () => {
+    const { client, old, next } = await handoverOpened({ publishTimeoutMs: 3000 });
+    const reasons: (string | undefined)[] = [];
+    client.on('state', ({ state, reason }) => reasons.push(`${state}: ${reason}`));
+
     old.drop(1001, 'Going away');
+    await vi.advanceTimersByTimeAsync(3000); // the resubscribe is not answered
+
+    expect(next.closedWith).toEqual({ code: 1000, reason: 'handover failed' });
+    expect(reasons).toEqual(['reconnecting: closed 1001: Going away']);
+    await vi.advanceTimersByTimeAsync(250);
+    const third = FakeWebSocket.last;
+    expect(third).not.toBe(next);
+    third.open();
+    await settle();
+    expect(client.state).toBe('connected');
+    expect(third.lastSent('subscribe').channel).toBe('chat:a');
+  });
+
+  it('while the new one still opens: the reconnect starts at once, and the new one is closed when it opens', async () => {
+    const { client, socket: old } = await connectedClient({ maxConnectionMs: 60_000 });
+    client.subscribe('chat:a', () => {});
+    old.subscribed('chat:a', 0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = FakeWebSocket.last;
+
+    old.drop(1001, 'Going away');
+    await settle();
+    expect(client.state).toBe('reconnecting');
     await vi.advanceTimersByTimeAsync(250); // the reconnect opens a third socket
     const third = FakeWebSocket.last;
     expect(third).not.toBe(next);
-
-    next.subscribed('chat:a', 0, 'e1', true);
+    next.open();
     await settle();
     third.open();
     await settle();
 
-    expect(third.closedWith?.code).toBe(1000);
-    expect(third.sent).toEqual([]);
+    expect(next.closedWith).toBeDefined();
+    expect(next.sent).toEqual([]);
     expect(client.state).toBe('connected');
     void client.publish('chat:a', 1).catch(() => {});
-    expect(next.sentOf('publish')).toHaveLength(1);
+    expect(third.sentOf('publish')).toHaveLength(1);
+  });
+
+  it('the handover backoff starts over on a connection a reconnect opened', async () => {
+    // random() is 0.5: the first retry waits half of baseMs, the third half of 4 × baseMs.
+    const { client, socket: old } = await connectedClient({
+      maxConnectionMs: 60_000,
+      backoff: { baseMs: 1000, capMs: 30_000 },
+    });
+    client.subscribe('chat:a', () => {});
+    old.subscribed('chat:a', 0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    FakeWebSocket.last.fail('connect ECONNREFUSED');
+    await vi.advanceTimersByTimeAsync(500);
+    FakeWebSocket.last.fail('connect ECONNREFUSED');
+    await vi.advanceTimersByTimeAsync(1000);
+    old.drop(1001, 'Going away'); // while the third try opens: a reconnect
+    await vi.advanceTimersByTimeAsync(500);
+    const reconnected = FakeWebSocket.last;
+    reconnected.open();
+    await settle();
+    reconnected.subscribed('chat:a', 0, 'e1', true);
+    await vi.advanceTimersByTimeAsync(60_000); // its handover
+    const count = FakeWebSocket.instances.length;
+
+    FakeWebSocket.last.fail('connect ECONNREFUSED');
+    await vi.advanceTimersByTimeAsync(499);
+    expect(FakeWebSocket.instances).toHaveLength(count);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(FakeWebSocket.instances).toHaveLength(count + 1);
   });
 });
