@@ -367,9 +367,11 @@ export function createClient(options: ClientOptions): Client {
           if (joined.subscribers.size > 0 || channels.get(channel) !== joined) return;
           channels.delete(channel);
           joined.stream.stop();
-          for (const connection of [current, incoming?.connection]) {
+          // A handover's old connection, still delivering, too: or the channel's messages go on arriving there.
+          for (const connection of [current, incoming?.connection, outgoing?.connection]) {
             connection?.request({ action: 'unsubscribe', channel }).catch(() => {});
           }
+          if (outgoing?.reached()) retireOutgoing();
         },
       };
     },

@@ -227,7 +227,7 @@ describe('the old connection after a handover', () => {
     const delivered: number[] = [];
     const recovered: boolean[] = [];
     const gaps: [number, number][] = [];
-    client.subscribe('chat:a', (m) => delivered.push(m.offset), {
+    const subscription = client.subscribe('chat:a', (m) => delivered.push(m.offset), {
       onRecovered: (r) => recovered.push(r),
       onGap: (from, to) => gaps.push([from, to]),
     });
@@ -239,8 +239,18 @@ describe('the old connection after a handover', () => {
     await settle();
     next.subscribed('chat:a', reply.offset, 'e1', reply.recovered);
     await settle();
-    return { client, old, next, delivered, recovered, gaps };
+    return { client, old, next, delivered, recovered, gaps, subscription };
   }
+
+  it('an unsubscribe while it lingers is sent on it too, and it is closed if it was waiting only for that channel', async () => {
+    const { old, next, subscription } = await handedOver({ offset: 3, recovered: false });
+
+    subscription.unsubscribe();
+
+    expect(old.lastSent('unsubscribe').channel).toBe('chat:a');
+    expect(next.lastSent('unsubscribe').channel).toBe('chat:a');
+    expect(old.closedWith).toEqual({ code: 1000, reason: 'handover' });
+  });
 
   it('not recovered (no history capability): stays open until it has delivered up to the new position; nothing is lost or told', async () => {
     const { old, next, delivered, recovered } = await handedOver({ offset: 3, recovered: false });
