@@ -425,9 +425,10 @@ describe('demo chat page in a browser', () => {
         expect(await page.locator('#messages li[data-type="state"][data-state="reconnecting"]').count()).toBe(0);
         expect(await page.locator('#status').getAttribute('data-state')).toBe('open');
       }
-      // Without handovers the 6 s limit would have cut each page at least once (a reconnecting notice each time);
-      // each handover closed the connection it replaced, so one per page is left.
-      expect(limited.webSocketApi.connections.size).toBe(2);
+      // Without handovers the 6 s limit would have cut each page at least once (a reconnecting notice each time).
+      // Each handover closes the connection it replaced: one per page is left between handovers (one under way
+      // holds two for a moment, longer on a busy machine).
+      await expect.poll(() => limited.webSocketApi.connections.size, { timeout: 10_000 }).toBe(2);
     } finally {
       await limited.close();
     }
