@@ -6,7 +6,7 @@
 // states are shown with their reason; errors (refused subscriptions, refused publishes) with their code.
 // Plain JS, no build step of its own.
 
-import { createClient } from './edge-relay-client.js';
+import { createClient, timingFor } from './edge-relay-client.js';
 
 const DEFAULT_ROOMS = ['chat:lobby', 'chat:random'];
 /** Every connection is subscribed to it at $connect; POST /messages goes there. */
@@ -193,21 +193,6 @@ function logState({ state, reason }) {
   renderNotice('state', `${state}${reason ? `: ${reason}` : ''}`, { state });
 }
 
-/**
- * The library's timing for the limits config.json names (`npm run dev -- --idle-timeout S
- * --max-connection-duration S`): a ping at half the idle timeout, a handover 5 minutes before the limit or at
- * half of it if that is later. At AWS's limits (10 min, 2 h) these are the library's defaults.
- */
-function timingFor({ idleTimeoutSeconds, maxConnectionSeconds }) {
-  const timing = {};
-  if (idleTimeoutSeconds) timing.heartbeatIntervalMs = (idleTimeoutSeconds * 1000) / 2;
-  if (maxConnectionSeconds) {
-    const limitMs = maxConnectionSeconds * 1000;
-    timing.maxConnectionMs = Math.max(limitMs / 2, limitMs - 5 * 60_000);
-  }
-  return timing;
-}
-
 async function connect() {
   showState({ state: 'connecting' });
   try {
@@ -224,6 +209,7 @@ async function connect() {
     token: tokenOption(),
     backoff: BACKOFF,
     isRefused,
+    // A ping at half the idle timeout, a handover before the limit: under the emulator's limits, or AWS's.
     ...timingFor(connectionLimits),
   });
   client = next;

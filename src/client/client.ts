@@ -5,6 +5,7 @@ import { createEmitter, safely } from './emitter.js';
 import { ClientError, codeOf } from './errors.js';
 import { startHeartbeat } from './heartbeat.js';
 import { createPublishQueue } from './publish-queue.js';
+import { timingFor } from './timing.js';
 import type {
   Ack,
   Client,
@@ -52,7 +53,8 @@ export function createClient(options: ClientOptions): Client {
   const random = options.random ?? Math.random;
   const baseMs = options.backoff?.baseMs ?? 500;
   const capMs = options.backoff?.capMs ?? 30_000;
-  const maxConnectionMs = options.maxConnectionMs ?? (2 * 60 - 5) * 60_000;
+  const defaults = timingFor();
+  const maxConnectionMs = options.maxConnectionMs ?? defaults.maxConnectionMs;
   const requestTimeoutMs = options.publishTimeoutMs ?? 10_000;
   const gapWindowMs = options.gapWindowMs ?? 1000;
   const pongTimeoutMs = options.pongTimeoutMs ?? 10_000;
@@ -173,7 +175,7 @@ export function createClient(options: ClientOptions): Client {
     current = connection;
     handoverFailures = 0; // each connection's handovers start their backoff over
     const stopHeartbeat = startHeartbeat(connection, {
-      intervalMs: options.heartbeatIntervalMs ?? 5 * 60_000,
+      intervalMs: options.heartbeatIntervalMs ?? defaults.heartbeatIntervalMs,
       timeoutMs: pongTimeoutMs,
       onDead: () => {
         connection.close(4000, 'heartbeat timeout');
@@ -210,14 +212,14 @@ export function createClient(options: ClientOptions): Client {
       token = await freshToken();
       connection = await open(token);
     } catch (error) {
-      // Closed, or a handover's connection was adopted meanwhile: this attempt no longer matters.
+      // Closed meanwhile, or another connection is in use: this attempt no longer matters.
       if (closed || current) return;
       const refused = codeOf(error) === 'refused' || (await refusedInBrowser(error, token));
       if (closed || current) return;
       if (refused) return shutdown(`handshake refused: ${messageOf(error)}`);
       return reconnectLater(`connect failed: ${messageOf(error)}`);
     }
-    // Closed, or a handover's connection was adopted meanwhile (the old one was lost as it was resubscribed).
+    // Closed meanwhile, or another connection is in use.
     if (closed || current) return connection.close();
     // It may have closed before this continuation ran: its onLost found it not yet current.
     if (!connection.isOpen) return reconnectLater('closed as it opened');

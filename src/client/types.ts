@@ -86,9 +86,9 @@ export interface ClientOptions {
   pongTimeoutMs?: number;
   /**
    * publish, history and presence reject with code `timeout` after this (default 10 s); so does a
-   * handshake, which is then tried again. A subscribe not
-   * answered within it is sent again after backoff while the connection answers a ping, else the connection
-   * is replaced (a handover's new connection: the handover is tried again).
+   * handshake, which is then tried again. A subscribe not answered within it is sent again after backoff
+   * while the connection answers a ping, else the connection is replaced (a handover's new connection: the
+   * handover is tried again).
    */
   publishTimeoutMs?: number;
   /** How long a gap in a channel's offsets is held before history fills it (default 1 s). */
